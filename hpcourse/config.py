@@ -1,0 +1,138 @@
+"""The run configuration: every hyperparameter of one training run, in one explicit record.
+
+A :class:`TrainConfig` is fixed before training starts and never changes during it;
+that is what makes its fields *hyperparameters*. It converts to and from a plain
+dict, so a run can be logged, compared and reproduced from its record alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from hpcourse.models import check_model_hyperparameters
+from hpcourse.schedules import SCHEDULES
+from hpcourse.validation import check_choice, check_number
+
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of one training run. Every field is checked on creation.
+
+    Optimizer and training: ``lr``, ``batch_size``, ``epochs``, ``optimizer``
+    (``"sgd"``, ``"momentum"`` = SGD with momentum, ``"adam"``, ``"adamw"``),
+    ``momentum``, ``nesterov``, ``betas``, ``eps``, ``weight_decay``, ``schedule``
+    (``"constant"``, ``"step"``, ``"cosine"``) with ``warmup_epochs``, ``step_epochs``
+    and ``gamma``; early stopping with ``patience`` (``None`` = off) and ``min_delta``;
+    ``restore_best`` puts back the weights of the epoch with the lowest validation loss.
+
+    Model: ``hidden`` (width of each hidden layer; its length is the depth),
+    ``activation``, ``dropout``.
+
+    Reproducibility and speed (not hyperparameters of the result): ``seed``,
+    ``threads``. ``diverge_factor``: a run counts as diverged when a step's loss is
+    not finite or exceeds ``diverge_factor`` times the first step's loss.
+
+    >>> TrainConfig(lr=0.05, hidden=[64, 64]).hidden
+    (64, 64)
+    >>> TrainConfig(lr=-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr=-1 is not allowed: lr must be > 0.
+    """
+
+    lr: float = 0.1
+    batch_size: int = 32
+    epochs: int = 20
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    warmup_epochs: int = 0
+    step_epochs: int = 10
+    gamma: float = 0.1
+    patience: int | None = None
+    min_delta: float = 0.0
+    restore_best: bool = False
+    hidden: tuple[int, ...] = (128,)
+    activation: str = "relu"
+    dropout: float = 0.0
+    shuffle: bool = True
+    seed: int = 0
+    threads: int = 1
+    diverge_factor: float = 100.0
+    tags: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        # Lists are accepted for convenience and stored as tuples so the config stays hashable.
+        if isinstance(self.hidden, list):
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        if isinstance(self.betas, list):
+            object.__setattr__(self, "betas", tuple(self.betas))
+        check_number("lr", self.lr, low=0, low_open=True)
+        check_number("batch_size", self.batch_size, low=1, integer=True)
+        check_number("epochs", self.epochs, low=1, high=100_000, integer=True)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_number("momentum", self.momentum, low=0, high=1, high_open=True)
+        if not isinstance(self.betas, tuple) or len(self.betas) != 2:
+            raise ValueError(
+                f"betas={self.betas!r} is not allowed: betas must be a pair (beta1, beta2)."
+            )
+        check_number("betas[0]", self.betas[0], low=0, high=1, high_open=True)
+        check_number("betas[1]", self.betas[1], low=0, high=1, high_open=True)
+        check_number("eps", self.eps, low=0, low_open=True)
+        check_number("weight_decay", self.weight_decay, low=0)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_number("warmup_epochs", self.warmup_epochs, low=0, high=self.epochs, integer=True)
+        check_number("step_epochs", self.step_epochs, low=1, integer=True)
+        check_number("gamma", self.gamma, low=0, high=1, low_open=True)
+        if self.patience is not None:
+            check_number("patience", self.patience, low=1, integer=True)
+        check_number("min_delta", self.min_delta, low=0)
+        check_model_hyperparameters(self.hidden, self.activation, self.dropout)
+        check_number("seed", self.seed, low=0, integer=True)
+        check_number("threads", self.threads, low=1, integer=True)
+        check_number("diverge_factor", self.diverge_factor, low=1, low_open=True)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build a config from a plain dict; an unknown key is an error, not ignored."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key in values:
+            if key not in known:
+                raise ValueError(
+                    f"config key {key!r} is not a TrainConfig field: allowed keys are "
+                    + ", ".join(sorted(known))
+                    + "."
+                )
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict (tuples become lists)."""
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        d["betas"] = list(self.betas)
+        return d
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed (and checked), e.g. ``cfg.replace(lr=0.01)``."""
+        return self.from_dict({**self.to_dict(), **changes})
+
+
+def as_config(config: TrainConfig | dict[str, Any] | None) -> TrainConfig:
+    """Accept a TrainConfig, a dict of overrides, or None (all defaults)."""
+    if config is None:
+        return TrainConfig()
+    if isinstance(config, TrainConfig):
+        return config
+    if isinstance(config, dict):
+        return TrainConfig.from_dict(config)
+    raise ValueError(
+        f"config={config!r} is not allowed: config must be a TrainConfig, a dict or None."
+    )

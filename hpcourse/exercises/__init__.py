@@ -1,0 +1,141 @@
+"""Exercise checking: run the learner's attempt on known cases and print a clear verdict.
+
+The pattern in every notebook:
+
+1. a stub the learner fills in, which raises ``NotImplementedError`` until they do;
+2. a checker cell that calls a function from this package and prints a verdict;
+3. later cells that use hpcourse's own, correct version, so skipping an exercise
+   never breaks the rest of the notebook.
+
+Lesson-specific checkers live in ``hpcourse.exercises.lessonNN``; they are built
+from :func:`check_function` and :func:`check_value` below.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Case:
+    """One test case: arguments for the learner's function and the expected result."""
+
+    args: tuple[Any, ...]
+    expected: Any
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    hint: str = ""
+
+    def describe(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return "(" + ", ".join(parts) + ")"
+
+
+@dataclass
+class Verdict:
+    """The outcome of a check: ``passed`` is True, False, or None when not attempted."""
+
+    exercise: str
+    passed: bool | None
+    message: str
+
+    def __bool__(self) -> bool:
+        return bool(self.passed)
+
+    def __str__(self) -> str:
+        mark = {True: "PASSED", False: "NOT YET", None: "SKIPPED"}[self.passed]
+        return f"[{mark}] {self.exercise}: {self.message}"
+
+
+def _close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
+    if isinstance(expected, (int, float, np.floating, np.integer)) and not isinstance(
+        expected, bool
+    ):
+        try:
+            return math.isclose(float(got), float(expected), rel_tol=rtol, abs_tol=atol)
+        except (TypeError, ValueError):
+            return False
+    if isinstance(expected, (list, tuple, np.ndarray)):
+        try:
+            g, e = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        return g.shape == e.shape and bool(np.allclose(g, e, rtol=rtol, atol=atol))
+    return got == expected
+
+
+def _skipped(exercise: str) -> Verdict:
+    return Verdict(
+        exercise,
+        None,
+        "not attempted yet (the stub still raises NotImplementedError). That is fine: "
+        "the cells below use hpcourse's own version, so the notebook keeps working.",
+    )
+
+
+def check_function(
+    exercise: str,
+    attempt: Callable[..., Any],
+    cases: Sequence[Case],
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    verbose: bool = True,
+) -> Verdict:
+    """Call ``attempt`` on every case and stop at the first wrong answer, saying why."""
+    verdict = Verdict(exercise, True, f"correct on all {len(cases)} test cases.")
+    for case in cases:
+        try:
+            got = attempt(*case.args, **case.kwargs)
+        except NotImplementedError:
+            verdict = _skipped(exercise)
+            break
+        except Exception as err:  # the learner's code may fail in any way; report it kindly
+            verdict = Verdict(
+                exercise,
+                False,
+                f"your function raised {type(err).__name__}: {err} for input {case.describe()}.",
+            )
+            break
+        if not _close(got, case.expected, rtol, atol):
+            hint = f" Hint: {case.hint}" if case.hint else ""
+            verdict = Verdict(
+                exercise,
+                False,
+                f"for input {case.describe()} the answer should be {case.expected!r}, "
+                f"but your function returned {got!r}.{hint}",
+            )
+            break
+    if verbose:
+        print(verdict)
+    return verdict
+
+
+def check_value(
+    exercise: str,
+    answer: Any,
+    expected: Any,
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    hint: str = "",
+    verbose: bool = True,
+) -> Verdict:
+    """Check a value the learner computed or chose. ``None`` or ``...`` means not attempted."""
+    if answer is None or answer is Ellipsis:
+        verdict = Verdict(exercise, None, "not answered yet: replace the placeholder and re-run.")
+    elif _close(answer, expected, rtol, atol):
+        verdict = Verdict(exercise, True, f"correct: {answer!r}.")
+    else:
+        tip = f" Hint: {hint}" if hint else ""
+        verdict = Verdict(exercise, False, f"{answer!r} is not right.{tip}")
+    if verbose:
+        print(verdict)
+    return verdict
+
+
+__all__ = ["Case", "Verdict", "check_function", "check_value"]

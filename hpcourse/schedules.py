@@ -1,0 +1,78 @@
+"""Learning-rate schedules as plain functions of the step number.
+
+A schedule multiplies the base learning rate by a factor that depends on how far
+training has got. Writing them as pure functions (step in, factor out) makes them
+easy to plot, to test against ``torch.optim.lr_scheduler`` and to reason about.
+
+* ``constant``: factor 1 throughout.
+* ``step``: multiply by ``gamma`` every ``step_size`` steps (like ``StepLR``).
+* ``cosine``: half a cosine from 1 down to 0 over training (like ``CosineAnnealingLR``
+  with ``eta_min=0``).
+* ``warmup_steps`` (any schedule): grow the factor linearly from ``1/warmup_steps`` to 1
+  over the first steps; large learning rates are often unstable while the weights are
+  still random, and a short warmup lets training survive them. The decay that follows
+  starts after the warmup.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hpcourse.validation import check_choice, check_number
+
+SCHEDULES = ("constant", "step", "cosine")
+
+
+def lr_factor(
+    schedule: str,
+    step: int,
+    total_steps: int,
+    *,
+    warmup_steps: int = 0,
+    step_size: int = 1,
+    gamma: float = 0.1,
+) -> float:
+    """The multiplier of the base learning rate at ``step`` (0-based) of ``total_steps``.
+
+    >>> [round(lr_factor("cosine", s, 4), 3) for s in range(4)]
+    [1.0, 0.854, 0.5, 0.146]
+    >>> [lr_factor("step", s, 6, step_size=2, gamma=0.5) for s in range(6)]
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    >>> [lr_factor("constant", s, 4, warmup_steps=2) for s in range(4)]
+    [0.5, 1.0, 1.0, 1.0]
+    """
+    check_choice("schedule", schedule, SCHEDULES)
+    check_number("total_steps", total_steps, low=1, integer=True)
+    check_number("step", step, low=0, integer=True)
+    check_number("warmup_steps", warmup_steps, low=0, high=total_steps, integer=True)
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    t = step - warmup_steps
+    if schedule == "constant":
+        return 1.0
+    if schedule == "step":
+        check_number("step_size", step_size, low=1, integer=True)
+        check_number("gamma", gamma, low=0, high=1, low_open=True)
+        return gamma ** (t // step_size)
+    decay_steps = max(total_steps - warmup_steps, 1)
+    return 0.5 * (1.0 + math.cos(math.pi * min(t, decay_steps) / decay_steps))
+
+
+def lr_curve(
+    schedule: str,
+    base_lr: float,
+    total_steps: int,
+    *,
+    warmup_steps: int = 0,
+    step_size: int = 1,
+    gamma: float = 0.1,
+) -> list[float]:
+    """The learning rate at every step, ready to plot."""
+    check_number("base_lr", base_lr, low=0, low_open=True)
+    return [
+        base_lr
+        * lr_factor(
+            schedule, s, total_steps, warmup_steps=warmup_steps, step_size=step_size, gamma=gamma
+        )
+        for s in range(total_steps)
+    ]
