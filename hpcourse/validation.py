@@ -47,15 +47,16 @@ def check_number(
     ValueError: lr=-1 is not allowed: lr must be > 0.
     """
     allowed = _fmt_range(low, high, low_open, high_open)
-    kind = "an integer" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, Integral if integer else Real):
+        kind = "an integer" if integer else "a number"
         raise ValueError(f"{name}={value!r} is not allowed: {name} must be {kind} {allowed}.")
     if not math.isfinite(value):
         raise ValueError(f"{name}={value!r} is not allowed: {name} must be finite.")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if too_low or too_high:
-        raise ValueError(f"{name}={value!r} is not allowed: {name} must be {allowed}.")
+        kind = "an integer " if integer else ""
+        raise ValueError(f"{name}={value!r} is not allowed: {name} must be {kind}{allowed}.")
 
 
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:

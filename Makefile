@@ -1,0 +1,47 @@
+# Two commands a learner needs:  make lab   (set up, open the course)
+#                                make test  (set up, run every test)
+# Everything installs into .venv inside this folder, with the exact versions in
+# constraints.txt, so the course never touches your system Python.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.hpcourse-installed
+PORT   ?= 8888
+LAB_ARGS = $(if $(NO_BROWSER),--no-browser --ServerApp.port=$(PORT),)
+
+.PHONY: setup lab test lint format bench questions clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "hpcourse needs Python 3.10 or newer (3.11 is tested); run make PYTHON=python3.11 ..."'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name hpcourse --display-name "Python (hpcourse)"
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install the course
+
+lab: setup  ## open the course in JupyterLab (NO_BROWSER=1 for a headless server)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+
+test: setup  ## unit tests, every notebook through nbval, question-bank checks, lint
+	$(VENV)/bin/ruff check hpcourse tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check hpcourse tests benchmarks notebooks
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check hpcourse tests benchmarks notebooks
+
+format: setup  ## apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix hpcourse tests benchmarks notebooks
+	$(VENV)/bin/ruff format hpcourse tests benchmarks notebooks
+
+bench: setup  ## time hpcourse's trainer against a typical DataLoader loop
+	$(PY) benchmarks/bench_trainer.py
+
+questions: setup  ## re-render interview_questions/*.md from bank.yaml
+	$(PY) -m hpcourse.quiz.render
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

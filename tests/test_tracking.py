@@ -1,0 +1,79 @@
+"""The experiment log loses nothing already written, even if the process is killed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import hpcourse as hp
+
+
+def test_records_round_trip_including_inf_and_nan(tmp_path):
+    log = hp.ExperimentLog(tmp_path / "sub" / "runs.jsonl")
+    log.append({"config": {"lr": 10.0}, "metrics": {"final_val_loss": float("inf")}})
+    log.append({"config": {"lr": 0.1}, "metrics": {"final_val_loss": float("nan")}})
+    records = log.records()
+    assert len(log) == 2 and records[0]["metrics"]["final_val_loss"] == float("inf")
+    assert records[1]["metrics"]["final_val_loss"] != records[1]["metrics"]["final_val_loss"]
+    for line in (tmp_path / "sub" / "runs.jsonl").read_text().splitlines():
+        json.loads(line)  # every line is standard JSON (no bare Infinity / NaN)
+
+
+def test_truncated_last_line_is_skipped_with_a_warning(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    log = hp.ExperimentLog(path)
+    log.append({"config": {"lr": 0.1}})
+    with open(path, "a") as f:
+        f.write('{"config": {"lr": 0.')  # what a crash mid-write leaves behind
+    with pytest.warns(UserWarning, match="line 2 is incomplete or damaged"):
+        assert [r["config"]["lr"] for r in log.records()] == [0.1]
+
+
+def test_bad_records_and_logs_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="record=.* must be a dict"):
+        hp.ExperimentLog(tmp_path / "x.jsonl").append([1, 2])
+    with pytest.raises(ValueError, match="log=3 is not allowed"):
+        hp.train({"epochs": 1}, hp.load_dataset("digits"), log=3)
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, time
+    import hpcourse as hp
+    data = hp.load_dataset("digits")
+    log = hp.ExperimentLog(sys.argv[1])
+    for i in range(1000):
+        hp.train({"epochs": 1, "seed": i}, data, log=log)
+        if i == 2:  # start a record and die in the middle of writing it
+            with open(sys.argv[1], "a") as f:
+                f.write('{"config": {"seed": 3, "lr"')
+                f.flush()
+                time.sleep(60)
+    """
+)
+
+
+def test_killing_the_process_mid_sweep_keeps_every_finished_run(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)])
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if path.exists() and path.read_text().count("\n") == 3 and '"lr"' in path.read_text()[-6:]:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the writer never reached the half-written record")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    with pytest.warns(UserWarning, match="line 4 is incomplete"):
+        records = hp.ExperimentLog(path).records()
+    assert [r["config"]["seed"] for r in records] == [0, 1, 2]
+    assert all("final_val_acc" in r["metrics"] for r in records)
