@@ -13,7 +13,7 @@ LAB_ARGS = $(if $(NO_BROWSER),--no-browser --ServerApp.port=$(PORT),)
 .PHONY: setup lab test lint format bench questions clean
 
 $(STAMP): pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "hpcourse needs Python 3.10 or newer (3.11 is tested); run make PYTHON=python3.11 ..."'
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hpcourse needs Python 3.11 or newer; run make PYTHON=python3.11 ..."'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"

@@ -28,7 +28,7 @@ def setup(seed: int = 0, threads: int = 1) -> np.random.Generator:
     check_number("seed", seed, low=0, integer=True)
     check_number("threads", threads, low=1, integer=True)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (libraries that still use the global NumPy state)
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     return np.random.default_rng(seed)

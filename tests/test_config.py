@@ -25,7 +25,10 @@ BAD = [
     ({"eps": 0}, r"eps=0 is not allowed: eps must be > 0"),
     ({"weight_decay": -1e-4}, r"weight_decay=-0.0001 is not allowed: weight_decay must be >= 0"),
     ({"schedule": "linear"}, r"schedule='linear' is not allowed: schedule must be one of"),
-    ({"warmup_epochs": 30}, r"warmup_epochs=30 is not allowed: warmup_epochs must be an integer in \[0, 20\]"),
+    (
+        {"warmup_epochs": 30},
+        r"warmup_epochs=30 is not allowed: warmup_epochs must be an integer in \[0, 20\]",
+    ),
     ({"gamma": 0}, r"gamma=0 is not allowed: gamma must be in \(0, 1\]"),
     ({"patience": 0}, r"patience=0 is not allowed: patience must be an integer >= 1"),
     ({"seed": -1}, r"seed=-1 is not allowed: seed must be an integer >= 0"),

@@ -84,7 +84,10 @@ def test_fashion_mnist_missing_files_says_what_to_do(tmp_path, no_network):
     ("kwargs", "message"),
     [
         ({"name": "cifar"}, r"name='cifar' is not allowed: name must be one of 'digits'"),
-        ({"val_fraction": 1.0}, r"val_fraction=1.0 is not allowed: val_fraction must be in \(0, 1\)"),
+        (
+            {"val_fraction": 1.0},
+            r"val_fraction=1.0 is not allowed: val_fraction must be in \(0, 1\)",
+        ),
         ({"test_fraction": 0}, r"test_fraction=0 is not allowed"),
         ({"seed": -2}, r"seed=-2 is not allowed: seed must be an integer >= 0"),
         ({"max_train": 3}, r"max_train=3 is not allowed: max_train must be an integer >= 10"),

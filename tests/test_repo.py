@@ -33,8 +33,11 @@ def test_notebooks_are_stored_without_outputs(path):
 def test_notebooks_are_numbered_and_seed_once(path):
     assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
     sources = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
-    code = [s for s, c in zip(sources, json.loads(path.read_text())["cells"], strict=True)
-            if c["cell_type"] == "code"]
+    code = [
+        s
+        for s, c in zip(sources, json.loads(path.read_text())["cells"], strict=True)
+        if c["cell_type"] == "code"
+    ]
     assert sum("hp.setup(" in s for s in code) == 1, "seed once, in the setup cell"
     assert not any("torch.manual_seed(" in s or "np.random.seed(" in s for s in code)
 

@@ -64,7 +64,11 @@ def test_killing_the_process_mid_sweep_keeps_every_finished_run(tmp_path):
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
-            if path.exists() and path.read_text().count("\n") == 3 and '"lr"' in path.read_text()[-6:]:
+            if (
+                path.exists()
+                and path.read_text().count("\n") == 3
+                and '"lr"' in path.read_text()[-6:]
+            ):
                 break
             time.sleep(0.1)
         else:

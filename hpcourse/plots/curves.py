@@ -53,7 +53,9 @@ def plot_histories(
         _, ax = plt.subplots(figsize=(5.5, 3.5))
     labels = labels or [f"lr={h.config.lr:g}" for h in histories]
     for h, label in zip(histories, labels, strict=True):
-        ax.plot(h.epoch, getattr(h, metric), "-", label=label + (" (diverged)" if h.diverged else ""))
+        ax.plot(
+            h.epoch, getattr(h, metric), "-", label=label + (" (diverged)" if h.diverged else "")
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric.replace("_", " "))
     ax.grid(alpha=0.3)

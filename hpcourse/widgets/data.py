@@ -34,11 +34,16 @@ def prediction_browser(data: Dataset, model: nn.Module) -> widgets.VBox:
             else:
                 left.plot(x)
             left.set_title(f"true label: {data.class_names[label]}", fontsize=10)
-            colors = ["tab:red" if (k == guess and guess != label) else "tab:blue" for k in range(len(probs))]
+            colors = [
+                "tab:red" if (k == guess and guess != label) else "tab:blue"
+                for k in range(len(probs))
+            ]
             right.bar(range(len(probs)), probs, color=colors)
             right.set_xticks(range(len(probs)), data.class_names, fontsize=8)
             right.set_ylim(0, 1)
-            right.set_title(f"model says {data.class_names[guess]} ({probs[guess]:.0%})", fontsize=10)
+            right.set_title(
+                f"model says {data.class_names[guess]} ({probs[guess]:.0%})", fontsize=10
+            )
             fig.tight_layout()
             plt.show()
         box.prediction = guess  # exposed so tests can check the widget recomputed
