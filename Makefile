@@ -8,7 +8,9 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.hpcourse-installed
 PORT   ?= 8888
-LAB_ARGS = $(if $(NO_BROWSER),--no-browser --ServerApp.port=$(PORT),)
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+LAB_ARGS = $(if $(NO_BROWSER),--no-browser --ServerApp.port=$(PORT),) \
+           $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: setup lab test lint format bench questions clean
 

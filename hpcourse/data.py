@@ -50,6 +50,15 @@ class Dataset:
     n_classes: int
     input_shape: tuple[int, ...]
     class_names: list[str] = field(default_factory=list)
+    feature_mean: np.ndarray | None = field(default=None, repr=False)
+    feature_std: np.ndarray | None = field(default=None, repr=False)
+
+    def unstandardize(self, x: torch.Tensor) -> np.ndarray:
+        """Undo the standardization, e.g. to draw an image as it really looks."""
+        x = x.detach().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        if self.feature_mean is None or self.feature_std is None:
+            return x
+        return x * self.feature_std + self.feature_mean
 
     @property
     def n_features(self) -> int:
@@ -93,7 +102,7 @@ def load_dataset(
 
     >>> data = load_dataset("digits", seed=0)
     >>> data.sizes()
-    {'train': 1078, 'val': 360, 'test': 359}
+    {'train': 1149, 'val': 288, 'test': 360}
     """
     check_choice("name", name, DATASETS)
     check_number("seed", seed, low=0, integer=True)
@@ -144,6 +153,8 @@ def load_dataset(
         n_classes=len(classes),
         input_shape=tuple(shape),
         class_names=classes,
+        feature_mean=mean,
+        feature_std=std,
     )
 
 

@@ -15,7 +15,7 @@ from hpcourse.validation import check_number
 def plot_examples(data: Dataset, n: int = 12, split: str = "train") -> Figure:
     """The first ``n`` examples of a split with their labels (images, or 1-D signals)."""
     check_number("n", n, low=1, high=64, integer=True)
-    x = getattr(data, f"x_{split}")[:n].numpy()
+    x = data.unstandardize(getattr(data, f"x_{split}")[:n])
     y = getattr(data, f"y_{split}")[:n].tolist()
     if len(data.input_shape) == 3:  # images: (channels, height, width)
         cols = min(n, 8)

@@ -27,7 +27,7 @@ def prediction_browser(data: Dataset, model: nn.Module) -> widgets.VBox:
         with out:
             out.clear_output(wait=True)
             fig, (left, right) = plt.subplots(1, 2, figsize=(7, 2.6))
-            x = data.x_val[i].numpy()
+            x = data.unstandardize(data.x_val[i])
             if len(data.input_shape) == 3:
                 left.imshow(x.reshape(data.input_shape[1:]), cmap="gray_r")
                 left.axis("off")
