@@ -12,11 +12,17 @@ easy to plot, to test against ``torch.optim.lr_scheduler`` and to reason about.
   over the first steps; large learning rates are often unstable while the weights are
   still random, and a short warmup lets training survive them. The decay that follows
   starts after the warmup.
+
+And one schedule that is not for training but for *finding* a learning rate:
+:func:`exponential_lrs`, the geometric ramp of a learning-rate range test
+(see ``hpcourse.lr_finder``).
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from hpcourse.validation import check_choice, check_number
 
@@ -76,3 +82,23 @@ def lr_curve(
         )
         for s in range(total_steps)
     ]
+
+
+def exponential_lrs(lr_min: float, lr_max: float, steps: int) -> np.ndarray:
+    """``steps`` learning rates growing by the same factor each step, from lr_min to lr_max.
+
+    Why geometric and not linear: learning rates matter by their order of magnitude.
+    A linear ramp from 1e-6 to 10 would spend 90% of its steps above 1 and skip the
+    small decades entirely; a geometric ramp gives every decade the same number of steps.
+    Step ``i`` uses ``lr_min * (lr_max / lr_min) ** (i / (steps - 1))``.
+
+    >>> exponential_lrs(1e-3, 1e-1, 3).tolist()
+    [0.001, 0.01, 0.1]
+    """
+    check_number("lr_min", lr_min, low=0, low_open=True)
+    check_number("lr_max", lr_max, low=lr_min, low_open=True)
+    check_number("steps", steps, low=2, integer=True)
+    exponents = np.arange(steps) / (steps - 1)
+    lrs = lr_min * (lr_max / lr_min) ** exponents
+    lrs[-1] = lr_max  # exact end point, no rounding drift
+    return lrs

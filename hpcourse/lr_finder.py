@@ -1,0 +1,285 @@
+"""The learning-rate range test (Smith 2017): one short run that sweeps lr over many decades.
+
+Instead of training one model per learning rate, train *one* model for a few hundred
+steps while the learning rate grows by the same factor every step, from far too small to
+far too large, and record the loss at every step. The curve tells the story of a sweep in
+the time of one short run:
+
+* at tiny learning rates the loss stays flat (training crawls);
+* then it starts to fall, faster and faster;
+* then it bottoms out and blows up: the learning rate has crossed the stability limit.
+
+We stop as soon as the smoothed loss exceeds ``stop_factor`` times the best seen so far
+(the run is diverging and the rest would be noise), put the model's initial weights back
+(the test must not leave a half-trained, possibly exploded model behind), and suggest a
+learning rate.
+
+Which rule suggests the lr, and why. Two rules are common:
+
+* ``"min/10"`` (our default): a tenth of the learning rate at which the smoothed loss was
+  lowest. At the minimum the learning rate is already close to the edge of stability
+  (the loss stops falling because steps start to overshoot), and the learning rate keeps
+  growing during the test, so the model saw it only briefly. Backing off by one decade
+  gives a safety margin that a whole training run needs. It is also stable: the position
+  of a minimum barely moves when the noise changes.
+* ``"steepest"``: the learning rate at which the smoothed loss falls fastest per decade.
+  Sensible, but it is the derivative of a noisy curve, so it can jump by a decade between
+  two seeds; we compute it (``steepest_lr``) so you can compare.
+
+Both are heuristics, read off a curve measured in a few hundred steps with weights that
+change under it. Treat the suggestion as the centre of a small search, not as the answer.
+
+Reference: L. N. Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hpcourse.config import TrainConfig, as_config
+from hpcourse.data import Dataset
+from hpcourse.schedules import exponential_lrs
+from hpcourse.validation import check_choice, check_number
+
+RULES = ("min/10", "steepest")
+
+LossFn = Callable[[nn.Module, int], torch.Tensor]
+
+
+@dataclass
+class RangeTestResult:
+    """What a range test measured.
+
+    ``lrs[k]`` is the learning rate of step ``k``; ``losses[k]`` the smoothed training
+    loss after it (an exponential moving average with bias correction, as in Adam) and
+    ``raw_losses[k]`` the raw minibatch loss. ``stopped_at`` is the learning rate at which
+    the test stopped because the loss blew up, or ``None`` if it reached ``lr_max``
+    without blowing up (then the suggestion is less trustworthy: widen the range).
+    ``suggestion`` follows ``rule``; ``min_lr`` and ``steepest_lr`` are both rules'
+    ingredients, kept so they can be compared and plotted.
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    raw_losses: np.ndarray
+    suggestion: float
+    stopped_at: float | None
+    rule: str
+    min_lr: float
+    steepest_lr: float
+
+    def __repr__(self) -> str:
+        stop = "never stopped" if self.stopped_at is None else f"stopped_at={self.stopped_at:.3g}"
+        return (
+            f"RangeTestResult(steps={len(self.lrs)}, {stop}, min_lr={self.min_lr:.3g}, "
+            f"steepest_lr={self.steepest_lr:.3g}, suggestion={self.suggestion:.3g} "
+            f"[{self.rule}])"
+        )
+
+
+def suggest_lr(lrs: np.ndarray, losses: np.ndarray, rule: str = "min/10") -> float:
+    """Read a learning rate off a range-test curve (see the module docstring for the rules).
+
+    >>> lrs = np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
+    >>> losses = np.array([2.3, 2.2, 1.5, 1.2, 3.0])
+    >>> suggest_lr(lrs, losses, "min/10"), suggest_lr(lrs, losses, "steepest")
+    (0.01, 0.01)
+    """
+    check_choice("rule", rule, RULES)
+    lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
+    if lrs.shape != losses.shape or lrs.ndim != 1 or len(lrs) < 3:
+        raise ValueError(
+            f"lrs and losses (lengths {lrs.size} and {losses.size}) are not allowed: "
+            "they must be 1-D, of equal length, with at least 3 points."
+        )
+    best = _argmin(losses)
+    if rule == "min/10":
+        return float(lrs[best] / 10)
+    # Slope per decade, between the first tenth of the points (where the moving average
+    # is still settling and one noisy batch can look like a steep fall) and the minimum
+    # (after it the loss rises: not a descent).
+    lo = min(len(lrs) // 10, max(best - 2, 0))
+    hi = max(best, lo + 2) + 1
+    slopes = np.gradient(losses[lo:hi], np.log10(lrs[lo:hi]))
+    return float(lrs[lo + int(np.argmin(slopes))])
+
+
+def _argmin(losses: np.ndarray) -> int:
+    return int(np.argmin(np.where(np.isfinite(losses), losses, np.inf)))
+
+
+def range_test(
+    model: nn.Module,
+    loss_fn: LossFn,
+    *,
+    optimizer: torch.optim.Optimizer | None = None,
+    lr_min: float = 1e-6,
+    lr_max: float = 10.0,
+    steps: int = 100,
+    smoothing: float = 0.9,
+    stop_factor: float = 4.0,
+    rule: str = "min/10",
+) -> RangeTestResult:
+    """Run a learning-rate range test on any model and loss.
+
+    Args:
+        model: the model to probe. Its weights are restored when the test ends, so
+            the same model can be trained afterwards from its initial state.
+        loss_fn: ``loss_fn(model, step)`` returns the loss of one step as a tensor
+            (for a dataset: the loss of the step's minibatch).
+        optimizer: an optimizer over ``model``'s parameters; its learning rate is
+            overwritten every step. Default: plain SGD. Its state (e.g. momentum
+            buffers) is left as the test made it; build a fresh one for training.
+        lr_min, lr_max: the range, swept geometrically (equal steps per decade).
+        steps: number of steps from ``lr_min`` to ``lr_max``.
+        smoothing: the moving-average factor beta of the recorded loss, in [0, 1)
+            (0 = raw loss). 0.9 averages over about 10 steps: enough to tame minibatch
+            noise, short enough not to lag the curve by more than a few steps.
+        stop_factor: stop when the smoothed loss exceeds this multiple of the best.
+        rule: how to suggest a learning rate: ``"min/10"`` or ``"steepest"``.
+
+    Example, a 1-D bowl ``f(w) = 5 w**2`` (curvature 10, stability limit 2/10 = 0.2):
+
+    >>> w = nn.Parameter(torch.ones(1))
+    >>> model = nn.Module(); model.w = w
+    >>> res = range_test(model, lambda m, s: 5 * (m.w**2).sum(), lr_min=1e-3, lr_max=10,
+    ...                  steps=100, smoothing=0)
+    >>> 0.2 <= res.stopped_at <= 0.4, model.w.item()  # weights restored afterwards
+    (True, 1.0)
+    """
+    check_number("lr_min", lr_min, low=0, low_open=True)
+    check_number("lr_max", lr_max, low=lr_min, low_open=True)
+    check_number("steps", steps, low=3, high=100_000, integer=True)
+    check_number("smoothing", smoothing, low=0, high=1, high_open=True)
+    check_number("stop_factor", stop_factor, low=1, low_open=True)
+    check_choice("rule", rule, RULES)
+    if optimizer is None:
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr_min)
+
+    initial = copy.deepcopy(model.state_dict())
+    was_training = model.training
+    model.train()
+    schedule = exponential_lrs(lr_min, lr_max, steps)
+    lrs: list[float] = []
+    raw: list[float] = []
+    smoothed: list[float] = []
+    avg, best = 0.0, math.inf
+    stopped_at: float | None = None
+    try:
+        for step, lr in enumerate(schedule):
+            for group in optimizer.param_groups:
+                group["lr"] = float(lr)
+            loss = loss_fn(model, step)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            value = float(loss.item())
+            lrs.append(float(lr))
+            raw.append(value)
+            if not math.isfinite(value):
+                smoothed.append(math.inf)
+                stopped_at = float(lr)
+                break
+            avg = smoothing * avg + (1 - smoothing) * value
+            current = avg / (1 - smoothing ** (step + 1))  # bias correction: no slow start at 0
+            smoothed.append(current)
+            best = min(best, current)
+            if current > stop_factor * best:
+                stopped_at = float(lr)
+                break
+    finally:
+        model.load_state_dict(initial)
+        model.train(was_training)
+
+    lrs_arr, losses_arr = np.asarray(lrs), np.asarray(smoothed)
+    if len(lrs_arr) < 3:
+        raise ValueError(
+            f"the range test stopped after {len(lrs_arr)} steps at lr={lrs_arr[-1]:.3g}: "
+            f"lr_min={lr_min!r} is already too large. Try a smaller lr_min."
+        )
+    return RangeTestResult(
+        lrs=lrs_arr,
+        losses=losses_arr,
+        raw_losses=np.asarray(raw),
+        suggestion=suggest_lr(lrs_arr, losses_arr, rule),
+        stopped_at=stopped_at,
+        rule=rule,
+        min_lr=float(lrs_arr[_argmin(losses_arr)]),
+        steepest_lr=suggest_lr(lrs_arr, losses_arr, "steepest"),
+    )
+
+
+def lr_range_test(
+    data: Dataset,
+    config: TrainConfig | dict[str, Any] | None = None,
+    *,
+    model: nn.Module | None = None,
+    lr_min: float = 1e-6,
+    lr_max: float = 10.0,
+    steps: int = 200,
+    smoothing: float = 0.9,
+    stop_factor: float = 4.0,
+    rule: str = "min/10",
+) -> RangeTestResult:
+    """A range test on a dataset, with the model and optimizer a :class:`TrainConfig` describes.
+
+    The model is the one :func:`hpcourse.train` would build for ``config`` (same seed, so
+    the same initial weights) and the optimizer is the config's (``config.lr`` itself is
+    ignored: the test sets the learning rate). Minibatches of ``config.batch_size`` are
+    drawn in a shuffled order seeded by ``config.seed``. After the test, train with
+    ``config.replace(lr=result.suggestion)``.
+
+    >>> from hpcourse.data import load_dataset
+    >>> res = lr_range_test(load_dataset("digits"), {"optimizer": "momentum"}, steps=60)
+    >>> 1e-4 < res.suggestion < 1
+    True
+    """
+    from hpcourse.training import build_model, make_optimizer
+
+    config = as_config(config)
+    if not isinstance(data, Dataset):
+        raise ValueError(f"data={data!r} is not allowed: data must be a hpcourse Dataset.")
+    x, y, B = data.x_train, data.y_train, config.batch_size
+    n = len(y)
+    check_number("batch_size", B, low=1, high=n, integer=True)
+    torch.manual_seed(config.seed)  # dropout masks
+    if model is None:
+        model = build_model(config, data)
+    optimizer = make_optimizer(config.replace(lr=lr_min), model.parameters())
+    generator = torch.Generator().manual_seed(config.seed)
+    per_epoch = n // B  # full batches only: a short last batch would add a noisy blip
+    order = torch.randperm(n, generator=generator)
+
+    def loss_fn(m: nn.Module, step: int) -> torch.Tensor:
+        nonlocal order
+        k = step % per_epoch
+        if k == 0 and step > 0:
+            order = torch.randperm(n, generator=generator)
+        idx = order[k * B : (k + 1) * B]
+        return F.cross_entropy(m(x[idx]), y[idx])
+
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    try:
+        return range_test(
+            model,
+            loss_fn,
+            optimizer=optimizer,
+            lr_min=lr_min,
+            lr_max=lr_max,
+            steps=steps,
+            smoothing=smoothing,
+            stop_factor=stop_factor,
+            rule=rule,
+        )
+    finally:
+        torch.set_num_threads(old_threads)
