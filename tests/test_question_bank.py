@@ -1,0 +1,417 @@
+"""Keep the interview question bank honest: structure, coverage, answers, links, rendering.
+
+Each check is written so it can fail: the helpers it relies on (placeholder detection,
+API checking, notebook links, staleness) are also tested on small broken inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import itertools
+import re
+from collections import Counter
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import pytest
+
+from hpcourse.quiz import render
+from hpcourse.quiz.apirefs import ApiReference, api_problem, find_api_references
+from hpcourse.quiz.bank import (
+    BANK_DIR,
+    DIFFICULTIES,
+    TOPICS,
+    BankError,
+    MultipleChoice,
+    Numeric,
+    bank_problems,
+    load_bank,
+    read_raw_bank,
+    read_schema,
+    validate_bank,
+)
+from hpcourse.quiz.checking import check_answer, format_number
+from hpcourse.quiz.links import NOTEBOOKS_DIR, broken_links, cell_tags, unlinked_notebooks
+
+#: The notebooks and cell tags other engineers promised (the linking contract).
+CONTRACT = {
+    "00_start_here": {"first-run", "check-learned"},
+    "01_parameters_vs_hyperparameters": {
+        "count-parameters",
+        "parameters-change",
+        "speed-only-settings",
+        "augmentation",
+        "underfit-overfit",
+    },
+    "02_learning_rate": {
+        "bowl-explorer",
+        "bowl-threshold",
+        "lr-sweep",
+        "lr-range-test",
+        "schedules",
+    },
+    "03_batch_size": {
+        "gradient-variance",
+        "batch-curves",
+        "batch-timing",
+        "linear-scaling",
+        "noise-scale",
+        "batch-memory",
+    },
+}
+
+MIN_PER_DIFFICULTY = {"easy": 20, "medium": 20, "hard": 15}
+PLACEHOLDER = re.compile(r"\bTODO\b|\bTBD\b|\bFIXME\b|\bXXX\b|lorem|ipsum|\.\.\.|…", re.IGNORECASE)
+NEAR_DUPLICATE_RATIO = 0.8
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return read_raw_bank()
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return read_schema()
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank()
+
+
+def placeholder_problems(field: str, text: str, min_length: int) -> list[str]:
+    """Why ``text`` looks unfinished (placeholder words, ellipses, too short), if it does."""
+    problems = []
+    if len(text.strip()) < min_length:
+        problems.append(f"{field} is shorter than {min_length} characters")
+    match = PLACEHOLDER.search(text)
+    if match:
+        problems.append(f"{field} contains placeholder text {match.group(0)!r}")
+    return problems
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def test_schema_is_a_valid_json_schema(schema):
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_bank_matches_schema(raw, schema):
+    jsonschema.Draft202012Validator(schema).validate(raw)
+
+
+def test_schema_topic_enum_is_the_fixed_topic_list(schema):
+    assert schema["$defs"]["topic"]["enum"] == list(TOPICS)
+
+
+def test_schema_rejects_unknown_topic_and_missing_field(raw, schema):
+    broken = copy.deepcopy(raw)
+    broken["questions"][0]["topics"] = ["learning_rates"]
+    del broken["questions"][1]["short_answer"]
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(broken))
+    assert len(errors) >= 2
+
+
+def test_load_bank_returns_validated_dataclasses(bank, raw):
+    assert len(bank) == len(raw["questions"])
+    assert all(q.quiz is None or isinstance(q.quiz, MultipleChoice | Numeric) for q in bank)
+    assert all(isinstance(q.topics, tuple) and q.topics for q in bank)
+
+
+def test_ids_are_unique(raw):
+    counts = Counter(q["id"] for q in raw["questions"])
+    assert [qid for qid, n in counts.items() if n > 1] == []
+
+
+def test_bank_rules_catch_broken_records(raw, schema):
+    broken = copy.deepcopy(raw)
+    questions = broken["questions"]
+    questions[1]["id"] = questions[0]["id"]
+    questions[2]["follow_ups"] = ["no-such-question"]
+    mc = next(q for q in questions[3:] if q["quiz"]["kind"] == "multiple_choice")
+    for option in mc["quiz"]["options"]:
+        option["correct"] = True
+    problems = bank_problems(questions)
+    assert any("used 2 times" in p for p in problems)
+    assert any("no-such-question" in p for p in problems)
+    assert any("correct options" in p for p in problems)
+    with pytest.raises(BankError, match="problem"):
+        validate_bank(broken, schema)
+
+
+def test_follow_ups_point_to_other_questions(bank):
+    ids = {q.id for q in bank}
+    for q in bank:
+        assert set(q.follow_ups) <= ids - {q.id}, q.id
+
+
+def test_no_near_duplicate_questions(bank):
+    def normal(text: str) -> str:
+        return re.sub(r"\W+", " ", text.lower()).strip()
+
+    texts = {q.id: normal(q.question) for q in bank}
+    similar = []
+    for (a, ta), (b, tb) in itertools.combinations(texts.items(), 2):
+        matcher = difflib.SequenceMatcher(None, ta, tb)
+        if matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.ratio() >= (
+            NEAR_DUPLICATE_RATIO
+        ):
+            similar.append((a, b, round(matcher.ratio(), 2)))
+    assert similar == []
+
+
+def test_near_duplicate_ratio_flags_a_reworded_copy():
+    a = "Why should the test set be used only once, at the very end?"
+    b = "Why should the test set only be used once, at the very end?"
+    assert difflib.SequenceMatcher(None, a, b).ratio() >= NEAR_DUPLICATE_RATIO
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def test_no_empty_or_placeholder_text(bank):
+    problems = []
+    for q in bank:
+        problems += [f"{q.id}: {p}" for p in placeholder_problems("question", q.question, 20)]
+        problems += [f"{q.id}: {p}" for p in placeholder_problems("short", q.short_answer, 60)]
+        problems += [f"{q.id}: {p}" for p in placeholder_problems("full", q.full_answer, 400)]
+        if isinstance(q.quiz, MultipleChoice):
+            for option in q.quiz.options:
+                problems += [
+                    f"{q.id}: {p}" for p in placeholder_problems("feedback", option.feedback, 20)
+                ]
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["TODO: write this", "Answer TBD later on, when we know", "Lorem ipsum dolor", "Because..."],
+)
+def test_placeholder_detector_flags_unfinished_text(text):
+    assert placeholder_problems("full", text * 20, 10)
+
+
+def test_placeholder_detector_flags_short_text():
+    assert placeholder_problems("short", "Yes.", 60)
+
+
+def test_every_full_answer_names_a_misconception(bank):
+    missing = [q.id for q in bank if "**Misconception:**" not in q.full_answer]
+    assert missing == []
+
+
+SENTENCE_BREAK = re.compile(r"(?<! al)(?<!e\.g)(?<!i\.e)[.!?] +(?=[A-Z])")
+
+
+def test_short_answers_are_a_few_sentences(bank):
+    long_ones = [
+        q.id
+        for q in bank
+        if len(q.short_answer) > 400 or len(SENTENCE_BREAK.findall(q.short_answer)) > 2
+    ]
+    assert long_ones == []
+
+
+def test_sentence_counter_ignores_et_al():
+    assert len(SENTENCE_BREAK.findall("Smith et al. (2017) found it. Later work did not.")) == 1
+
+
+def test_difficulty_counts(bank):
+    counts = Counter(q.difficulty for q in bank)
+    for difficulty, minimum in MIN_PER_DIFFICULTY.items():
+        assert counts[difficulty] >= minimum, (difficulty, counts[difficulty])
+    assert len(bank) >= 60
+
+
+def test_every_topic_has_a_question(bank):
+    covered = {t for q in bank for t in q.topics}
+    assert sorted(set(TOPICS) - covered) == []
+
+
+def test_multiple_choice_correct_option_passes_and_every_wrong_one_fails(bank):
+    checked = 0
+    for q in (q for q in bank if isinstance(q.quiz, MultipleChoice)):
+        for i, option in enumerate(q.quiz.options):
+            result = check_answer(q, "abcde"[i])
+            assert result.correct is option.correct, (q.id, i)
+            assert result.feedback == option.feedback
+        checked += 1
+    assert checked >= 30
+
+
+def test_correct_option_position_varies(bank):
+    positions = Counter(q.quiz.correct_index for q in bank if isinstance(q.quiz, MultipleChoice))
+    assert len(positions) >= 3
+    assert max(positions.values()) <= 0.5 * sum(positions.values())
+
+
+def test_numeric_items_accept_the_answer_and_reject_far_values(bank):
+    numeric = [q for q in bank if isinstance(q.quiz, Numeric)]
+    assert len(numeric) >= 15
+    for q in numeric:
+        quiz = q.quiz
+        assert quiz.tolerance > 0, q.id
+        assert check_answer(q, format_number(quiz.answer)).correct, q.id
+        assert check_answer(q, quiz.answer + 0.9 * quiz.tolerance).correct, q.id
+        far = quiz.answer + 10 * quiz.tolerance + abs(quiz.answer)
+        assert not check_answer(q, far).correct, q.id
+        assert not check_answer(q, quiz.answer - 3 * quiz.tolerance).correct, q.id
+
+
+def test_numeric_common_mistakes_are_rejected_with_their_feedback(bank):
+    for q in (q for q in bank if isinstance(q.quiz, Numeric)):
+        for mistake in q.quiz.mistakes:
+            result = check_answer(q, mistake.value)
+            assert not result.correct, (q.id, mistake.value)
+            assert result.feedback == mistake.feedback
+
+
+def test_sources_are_complete(bank):
+    for q in bank:
+        assert q.sources, q.id
+        for source in q.sources:
+            if source.kind in ("paper", "book"):
+                assert source.authors and source.year and source.venue, (q.id, source.title)
+            else:
+                assert source.url and source.url.startswith("https://"), (q.id, source.title)
+
+
+# --------------------------------------------------------------------------- APIs quoted
+
+
+def test_quoted_apis_exist_with_their_arguments(bank):
+    references = {
+        ref
+        for q in bank
+        for text in (q.question, q.short_answer, q.full_answer)
+        for ref in find_api_references(text)
+    }
+    assert len(references) >= 20
+    problems = [p for p in (api_problem(ref) for ref in sorted(references, key=str)) if p]
+    assert problems == []
+
+
+def test_api_reference_parsing():
+    text = "Use `torch.optim.SGD(lr, momentum=0.9)` and `lr=0.1`, or `optuna.samplers.TPESampler`."
+    assert find_api_references(text) == [
+        ApiReference("torch.optim.SGD", ("lr", "momentum")),
+        ApiReference("optuna.samplers.TPESampler", ()),
+    ]
+
+
+@pytest.mark.parametrize(
+    "reference, expected",
+    [
+        (ApiReference("torch.optim.SGD", ("lr", "momentum")), None),
+        (ApiReference("torch.optim.SGD", ("learning_rate",)), "no parameter"),
+        (ApiReference("torch.optim.NoSuchOptimizer", ()), "does not exist"),
+        (ApiReference("torch.nosuchmodule.Thing", ()), "does not exist"),
+    ],
+)
+def test_api_checker_flags_bad_references(reference, expected):
+    problem = api_problem(reference)
+    if expected is None:
+        assert problem is None
+    else:
+        assert expected in problem
+
+
+# --------------------------------------------------------------------------- notebook links
+
+
+def make_notebook(path: Path, tags_per_cell: list[list[str]]) -> None:
+    notebook = nbformat.v4.new_notebook()
+    for tags in tags_per_cell:
+        cell = nbformat.v4.new_code_cell("x = 1")
+        if tags:
+            cell.metadata["tags"] = tags
+        notebook.cells.append(cell)
+    nbformat.write(notebook, path)
+
+
+@pytest.fixture
+def tiny_notebooks(tmp_path):
+    make_notebook(tmp_path / "00_start_here.ipynb", [["first-run"], [], ["check-learned"]])
+    make_notebook(tmp_path / "02_learning_rate.ipynb", [["lr-sweep", "claim"]])
+    return tmp_path
+
+
+def test_link_checks_accept_good_links(bank, tiny_notebooks):
+    chosen = [
+        next(q for q in bank if (q.notebook, q.cell) == ("00_start_here", "first-run")),
+        next(q for q in bank if (q.notebook, q.cell) == ("02_learning_rate", "lr-sweep")),
+    ]
+    assert broken_links(chosen, tiny_notebooks) == []
+    assert cell_tags(tiny_notebooks / "02_learning_rate.ipynb") == {"lr-sweep", "claim"}
+
+
+def test_link_checks_report_missing_cell_and_missing_notebook(bank, tiny_notebooks):
+    missing_cell = next(
+        q for q in bank if (q.notebook, q.cell) == ("02_learning_rate", "schedules")
+    )
+    missing_notebook = next(q for q in bank if q.notebook == "03_batch_size")
+    problems = broken_links([missing_cell, missing_notebook], tiny_notebooks)
+    assert len(problems) == 2
+    assert "no cell tagged 'schedules'" in problems[0]
+    assert "03_batch_size.ipynb does not exist" in problems[1]
+
+
+def test_unlinked_notebook_is_reported(bank, tiny_notebooks):
+    make_notebook(tiny_notebooks / "99_nobody_links_here.ipynb", [[]])
+    (tiny_notebooks / "scratch.ipynb").write_text("{}")  # not a course notebook: ignored
+    assert unlinked_notebooks(bank, tiny_notebooks) == ["99_nobody_links_here"]
+
+
+def test_links_follow_the_notebook_contract(bank):
+    linked = Counter(q.notebook for q in bank if q.notebook)
+    assert set(linked) <= set(CONTRACT)
+    assert set(CONTRACT) <= set(linked), "every contracted notebook needs a question"
+    for q in (q for q in bank if q.notebook):
+        assert q.cell in CONTRACT[q.notebook], (q.id, q.cell)
+
+
+def test_real_notebooks_have_every_linked_cell_and_are_all_linked(bank):
+    """Runs on the real notebooks/ folder; fails until the contracted notebooks exist."""
+    assert broken_links(bank, NOTEBOOKS_DIR) == []
+    assert unlinked_notebooks(bank, NOTEBOOKS_DIR) == []
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_rendered_files_are_up_to_date(bank):
+    stale = render.stale_files(bank, BANK_DIR)
+    assert stale == [], f"stale: {stale}; run `python -m hpcourse.quiz.render`"
+
+
+def test_render_check_reports_a_stale_file(bank, tmp_path, capsys):
+    bank_copy = tmp_path / "bank.yaml"
+    bank_copy.write_text((BANK_DIR / "bank.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "schema.json").write_text((BANK_DIR / "schema.json").read_text(encoding="utf-8"))
+    args = ["--bank", str(bank_copy)]
+    assert render.main(args) == 0
+    assert render.main([*args, "--check"]) == 0
+    medium = tmp_path / "medium_questions.md"
+    medium.write_text(medium.read_text(encoding="utf-8") + "hand edit\n", encoding="utf-8")
+    assert render.main([*args, "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "medium_questions.md is stale" in err
+    assert "easy_questions.md" not in err
+
+
+def test_rendered_markdown_folds_answers_and_links_notebooks(bank):
+    files = render.render_all(bank)
+    assert set(files) == {f"{d}_questions.md" for d in DIFFICULTIES}
+    for difficulty in DIFFICULTIES:
+        text = files[f"{difficulty}_questions.md"]
+        n = sum(q.difficulty == difficulty for q in bank)
+        assert text.count("<details>") == n == text.count("</details>")
+        for q in (q for q in bank if q.difficulty == difficulty):
+            assert f'<a id="{q.id}"></a>' in text
+            if q.notebook:
+                assert f"](../notebooks/{q.notebook}.ipynb)" in text
+    assert render.render_all(bank) == files  # deterministic
