@@ -6,17 +6,33 @@ seed everything. The main pieces:
 * :func:`load_dataset` (``hpcourse.data``): digits, MNIST-1D, FashionMNIST, split three ways;
 * :class:`TrainConfig` and :func:`train` (``hpcourse.config``, ``hpcourse.training``);
 * :class:`ExperimentLog` (``hpcourse.tracking``): a crash-safe log of runs;
-* ``hpcourse.plots``, ``hpcourse.exercises``, ``hpcourse.quiz``.
+* ``hpcourse.plots``, ``hpcourse.widgets``, ``hpcourse.exercises``, ``hpcourse.quiz``.
+
+The names below are imported on first use, not at ``import hpcourse``: PyTorch takes
+seconds to import, and the terminal quiz (``python -m hpcourse.quiz``) needs none of it.
 """
 
-from hpcourse.config import TrainConfig
-from hpcourse.data import Dataset, load_dataset
-from hpcourse.models import MLP, count_parameters
-from hpcourse.runtime import setup
-from hpcourse.tracking import ExperimentLog
-from hpcourse.training import History, evaluate, results_table, train, train_many
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "MLP": "hpcourse.models",
+    "count_parameters": "hpcourse.models",
+    "Dataset": "hpcourse.data",
+    "load_dataset": "hpcourse.data",
+    "ExperimentLog": "hpcourse.tracking",
+    "History": "hpcourse.training",
+    "evaluate": "hpcourse.training",
+    "results_table": "hpcourse.training",
+    "train": "hpcourse.training",
+    "train_many": "hpcourse.training",
+    "TrainConfig": "hpcourse.config",
+    "setup": "hpcourse.runtime",
+}
 
 __all__ = [
     "MLP",
@@ -32,3 +48,23 @@ __all__ = [
     "train",
     "train_many",
 ]
+
+if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eagerly
+    from hpcourse.config import TrainConfig
+    from hpcourse.data import Dataset, load_dataset
+    from hpcourse.models import MLP, count_parameters
+    from hpcourse.runtime import setup
+    from hpcourse.tracking import ExperimentLog
+    from hpcourse.training import History, evaluate, results_table, train, train_many
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module 'hpcourse' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

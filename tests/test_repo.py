@@ -78,3 +78,11 @@ def test_readme_commands_exist_and_ci_runs_the_test_command():
     assert re.search(r"^make test$", ci, re.M)
     for path in NOTEBOOKS:  # the syllabus lists every notebook
         assert path.stem[:2] in readme and path.name in readme, f"README misses {path.name}"
+
+
+def test_top_level_names_match_their_modules():
+    import hpcourse
+
+    assert sorted(hpcourse.__all__) == sorted(hpcourse._EXPORTS)
+    for name in hpcourse.__all__:
+        assert getattr(hpcourse, name).__module__.startswith("hpcourse.")
