@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 
@@ -21,12 +20,6 @@ from hpcourse.widgets import params as wp
 @pytest.fixture(scope="module")
 def digits() -> hp.Dataset:
     return hp.load_dataset("digits")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def fake_history(train_acc, val_acc, val_loss=None, diverged=False) -> History:

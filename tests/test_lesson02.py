@@ -3,7 +3,6 @@
 import re
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -22,13 +21,6 @@ from hpcourse.exercises.lesson02 import check_exponential_lrs, check_max_stable_
 from hpcourse.lr_finder import RangeTestResult, lr_range_test, range_test, suggest_lr
 from hpcourse.plots import lr as lr_plots
 from hpcourse.widgets.lr import bowl_explorer
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
 
 # --- the bowl ---------------------------------------------------------------------------
 

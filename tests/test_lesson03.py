@@ -22,12 +22,6 @@ from hpcourse.training import History
 from hpcourse.widgets.batch import GradientNoiseExplorer, gradient_noise_explorer
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def digits():
     return hp.load_dataset("digits")
