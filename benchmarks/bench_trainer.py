@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 import hpcourse as hp
+from hpcourse.training import build_model
 
 CONFIG = hp.TrainConfig(lr=0.1, batch_size=32, epochs=20, optimizer="sgd", hidden=(128,))
 
@@ -33,7 +34,7 @@ CONFIG = hp.TrainConfig(lr=0.1, batch_size=32, epochs=20, optimizer="sgd", hidde
 def tutorial_loop(data: hp.Dataset, threads: int) -> tuple[float, float]:
     """The usual way: DataLoader over a TensorDataset, default threads. Returns (s, val_acc)."""
     torch.set_num_threads(threads)
-    model = hp.training.build_model(CONFIG, data)
+    model = build_model(CONFIG, data)
     opt = torch.optim.SGD(model.parameters(), lr=CONFIG.lr)
     loader = DataLoader(
         TensorDataset(data.x_train, data.y_train), batch_size=CONFIG.batch_size, shuffle=True

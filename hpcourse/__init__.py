@@ -15,6 +15,7 @@ seconds to import, and the terminal quiz (``python -m hpcourse.quiz``) needs non
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -63,6 +64,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value  # later look-ups skip this function
         return value
+    if importlib.util.find_spec(f"hpcourse.{name}") is not None:  # e.g. hp.training, hp.plots
+        return importlib.import_module(f"hpcourse.{name}")
     raise AttributeError(f"module 'hpcourse' has no attribute {name!r}")
 
 
