@@ -243,14 +243,12 @@ def lr_range_test(
     >>> 1e-4 < res.suggestion < 1
     True
     """
-    from hpcourse.training import build_model, make_optimizer
+    from hpcourse.training import build_model, check_dataset, make_optimizer, torch_threads
 
     config = as_config(config)
-    if not isinstance(data, Dataset):
-        raise ValueError(f"data={data!r} is not allowed: data must be a hpcourse Dataset.")
+    check_dataset(data, config.batch_size)
     x, y, B = data.x_train, data.y_train, config.batch_size
     n = len(y)
-    check_number("batch_size", B, low=1, high=n, integer=True)
     torch.manual_seed(config.seed)  # dropout masks
     if model is None:
         model = build_model(config, data)
@@ -267,9 +265,7 @@ def lr_range_test(
         idx = order[k * B : (k + 1) * B]
         return F.cross_entropy(m(x[idx]), y[idx])
 
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         return range_test(
             model,
             loss_fn,
@@ -281,5 +277,3 @@ def lr_range_test(
             stop_factor=stop_factor,
             rule=rule,
         )
-    finally:
-        torch.set_num_threads(old_threads)

@@ -35,7 +35,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from hpcourse.config import TrainConfig, as_config
 from hpcourse.data import Dataset
-from hpcourse.training import build_model, evaluate, make_optimizer
+from hpcourse.training import build_model, check_dataset, evaluate, make_optimizer, torch_threads
 from hpcourse.validation import check_choice, check_number
 
 # --------------------------------------------------------------------------------------
@@ -364,13 +364,10 @@ def train_with_loader(
             "processes to keep alive; use num_workers >= 1."
         )
     check_number("seed", seed, low=0, integer=True)
-    if not isinstance(data, Dataset):
-        raise ValueError(f"data={data!r} is not allowed: data must be a hpcourse Dataset.")
+    check_dataset(data)
 
     run = LoaderRun(num_workers, pin_memory, persistent_workers)
-    old_threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
+    with torch_threads(config.threads):
         model = build_model(config, data)
         torch.manual_seed(config.seed)  # dropout masks, as in hpcourse.train
         optimizer = make_optimizer(config, model.parameters())
@@ -400,8 +397,6 @@ def train_with_loader(
         run.wall_time = time.perf_counter() - start
         run.val_loss, run.val_acc = evaluate(model, data.x_val, data.y_val)
         run.final_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    finally:
-        torch.set_num_threads(old_threads)
     return run
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,15 +209,27 @@ def train(
     (False, True)
     """
     config = as_config(config)
+    check_dataset(data, config.batch_size)
+    with torch_threads(config.threads):
+        return _train(config, data, model, log, progress, on_epoch, fast)
+
+
+def check_dataset(data: Any, batch_size: int | None = None) -> None:
+    """Raise ``ValueError`` unless ``data`` is a Dataset and ``batch_size`` fits its train split."""
     if not isinstance(data, Dataset):
         raise ValueError(f"data={data!r} is not allowed: data must be a hpcourse Dataset.")
-    n = len(data.y_train)
-    check_number("batch_size", config.batch_size, low=1, high=n, integer=True)
+    if batch_size is not None:
+        n = len(data.y_train)
+        check_number("batch_size", batch_size, low=1, high=n, integer=True)
 
+
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block with PyTorch using ``threads`` CPU threads, then restore the old count."""
     old_threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
+    torch.set_num_threads(threads)
     try:
-        return _train(config, data, model, log, progress, on_epoch, fast)
+        yield
     finally:
         torch.set_num_threads(old_threads)
 
