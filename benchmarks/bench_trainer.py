@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 import hpcourse as hp
-from hpcourse.training import build_model
+from hpcourse.runs import build_model
 
 CONFIG = hp.TrainConfig(lr=0.1, batch_size=32, epochs=20, optimizer="sgd", hidden=(128,))
 

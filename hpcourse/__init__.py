@@ -1,10 +1,11 @@
 """hpcourse: the helper package of a hands-on course on choosing neural-network hyperparameters.
 
 Importing it changes nothing global; notebooks call :func:`hpcourse.setup` once to
-seed everything. The main pieces:
+set the course's seed (which ``$HPCOURSE_SEED`` overrides). The main pieces:
 
 * :func:`load_dataset` (``hpcourse.data``): digits, MNIST-1D, FashionMNIST, split three ways;
-* :class:`TrainConfig` and :func:`train` (``hpcourse.config``, ``hpcourse.training``);
+* :class:`TrainConfig` and :func:`train` (``hpcourse.config``, ``hpcourse.training``), which
+  returns a :class:`History` (``hpcourse.results``, with the tables a sweep turns into);
 * :class:`ExperimentLog` (``hpcourse.tracking``): a crash-safe log of runs;
 * ``hpcourse.plots``, ``hpcourse.widgets``, ``hpcourse.exercises``, ``hpcourse.quiz``.
 
@@ -26,9 +27,9 @@ _EXPORTS = {
     "Dataset": "hpcourse.data",
     "load_dataset": "hpcourse.data",
     "ExperimentLog": "hpcourse.tracking",
-    "History": "hpcourse.training",
+    "History": "hpcourse.results",
     "evaluate": "hpcourse.training",
-    "results_table": "hpcourse.training",
+    "results_table": "hpcourse.results",
     "train": "hpcourse.training",
     "train_many": "hpcourse.training",
     "TrainConfig": "hpcourse.config",
@@ -54,9 +55,10 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
     from hpcourse.config import TrainConfig
     from hpcourse.data import Dataset, load_dataset
     from hpcourse.models import MLP, count_parameters
+    from hpcourse.results import History, results_table
     from hpcourse.runtime import setup
     from hpcourse.tracking import ExperimentLog
-    from hpcourse.training import History, evaluate, results_table, train, train_many
+    from hpcourse.training import evaluate, train, train_many
 
 
 def __getattr__(name: str) -> Any:

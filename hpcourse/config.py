@@ -3,19 +3,39 @@
 A :class:`TrainConfig` is fixed before training starts and never changes during it;
 that is what makes its fields *hyperparameters*. It converts to and from a plain
 dict, so a run can be logged, compared and reproduced from its record alone.
+
+This module imports no PyTorch: a config can be built, checked, logged and searched
+over (``hpcourse.search``, Optuna) in a process that never trains anything.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hpcourse.models import check_model_hyperparameters
 from hpcourse.schedules import SCHEDULES
-from hpcourse.validation import check_choice, check_number
+from hpcourse.seeding import course_seed
+from hpcourse.validation import check_bool, check_choice, check_number
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+
+#: Activation functions by name (``hpcourse.models`` maps them onto torch modules).
+ACTIVATIONS = ("relu", "tanh", "gelu", "sigmoid", "leaky_relu")
+
+
+def check_model_hyperparameters(hidden: Sequence[int], activation: str, dropout: float) -> None:
+    """Validate model hyperparameters with messages that name the field."""
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        raise ValueError(
+            f"hidden={hidden!r} is not allowed: hidden must be a list of layer widths, "
+            "e.g. [128] or [256, 128] (use [] for a linear model)."
+        )
+    for i, width in enumerate(hidden):
+        check_number(f"hidden[{i}]", width, low=1, integer=True)
+    check_choice("activation", activation, ACTIVATIONS)
+    check_number("dropout", dropout, low=0, high=1, high_open=True)
 
 
 @dataclass(frozen=True)
@@ -25,16 +45,20 @@ class TrainConfig:
     Optimizer and training: ``lr``, ``batch_size``, ``epochs``, ``optimizer``
     (``"sgd"``, ``"momentum"`` = SGD with momentum, ``"adam"``, ``"adamw"``),
     ``momentum``, ``nesterov``, ``betas``, ``eps``, ``weight_decay``, ``schedule``
-    (``"constant"``, ``"step"``, ``"cosine"``) with ``warmup_epochs``, ``step_epochs``
-    and ``gamma``; early stopping with ``patience`` (``None`` = off) and ``min_delta``;
-    ``restore_best`` puts back the weights of the epoch with the lowest validation loss.
+    (``"constant"``, ``"step"``, ``"cosine"``, ``"onecycle"``) with ``warmup_epochs``,
+    ``step_epochs`` and ``gamma``; ``grad_clip`` (``None`` = off) rescales any gradient
+    whose norm exceeds it; early stopping with ``patience`` (``None`` = off) and
+    ``min_delta``; ``restore_best`` puts back the weights of the epoch with the lowest
+    validation loss.
 
     Model: ``hidden`` (width of each hidden layer; its length is the depth),
     ``activation``, ``dropout``.
 
-    Reproducibility and speed (not hyperparameters of the result): ``seed``,
-    ``threads``. ``diverge_factor``: a run counts as diverged when a step's loss is
-    not finite or exceeds ``diverge_factor`` times the first step's loss.
+    Reproducibility and speed (not hyperparameters of the result): ``seed`` (initial
+    weights, shuffle order and dropout masks; by default the course's seed, see
+    :mod:`hpcourse.seeding`), ``threads``. ``diverge_factor``: a run counts as diverged
+    when a step's loss is not finite or exceeds ``diverge_factor`` times the first
+    step's loss.
 
     >>> TrainConfig(lr=0.05, hidden=[64, 64]).hidden
     (64, 64)
@@ -57,6 +81,7 @@ class TrainConfig:
     warmup_epochs: int = 0
     step_epochs: int = 10
     gamma: float = 0.1
+    grad_clip: float | None = None
     patience: int | None = None
     min_delta: float = 0.0
     restore_best: bool = False
@@ -64,7 +89,7 @@ class TrainConfig:
     activation: str = "relu"
     dropout: float = 0.0
     shuffle: bool = True
-    seed: int = 0
+    seed: int = field(default_factory=course_seed)
     threads: int = 1
     diverge_factor: float = 100.0
     tags: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -80,6 +105,7 @@ class TrainConfig:
         check_number("epochs", self.epochs, low=1, high=100_000, integer=True)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_number("momentum", self.momentum, low=0, high=1, high_open=True)
+        check_bool("nesterov", self.nesterov)
         if not isinstance(self.betas, tuple) or len(self.betas) != 2:
             raise ValueError(
                 f"betas={self.betas!r} is not allowed: betas must be a pair (beta1, beta2)."
@@ -92,9 +118,18 @@ class TrainConfig:
         check_number("warmup_epochs", self.warmup_epochs, low=0, high=self.epochs, integer=True)
         check_number("step_epochs", self.step_epochs, low=1, integer=True)
         check_number("gamma", self.gamma, low=0, high=1, low_open=True)
+        if self.schedule == "onecycle" and self.warmup_epochs:
+            raise ValueError(
+                f"warmup_epochs={self.warmup_epochs!r} is not allowed with schedule='onecycle': "
+                "warmup_epochs must be 0 there (1cycle has its own warm-up phase)."
+            )
+        if self.grad_clip is not None:
+            check_number("grad_clip", self.grad_clip, low=0, low_open=True)
         if self.patience is not None:
             check_number("patience", self.patience, low=1, integer=True)
         check_number("min_delta", self.min_delta, low=0)
+        check_bool("restore_best", self.restore_best)
+        check_bool("shuffle", self.shuffle)
         check_model_hyperparameters(self.hidden, self.activation, self.dropout)
         check_number("seed", self.seed, low=0, integer=True)
         check_number("threads", self.threads, low=1, integer=True)

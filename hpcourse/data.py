@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
+from hpcourse.paths import cache_dir
+from hpcourse.seeding import resolve_seed
 from hpcourse.validation import check_choice, check_number
 
 DATASETS = ("digits", "mnist1d", "fashion_mnist")
@@ -80,7 +82,7 @@ class Dataset:
 def load_dataset(
     name: str = "digits",
     *,
-    seed: int = 0,
+    seed: int | None = None,
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
     root: str | os.PathLike | None = None,
@@ -92,6 +94,7 @@ def load_dataset(
     Args:
         name: one of ``"digits"``, ``"mnist1d"``, ``"fashion_mnist"``.
         seed: controls the split (and MNIST-1D's generator). Same seed, same split.
+            Default: the course's seed (``hp.setup``, or ``$HPCOURSE_SEED``).
         val_fraction: share of the non-test data used for validation.
         test_fraction: share held out for the test split (digits only: MNIST-1D and
             FashionMNIST come with their own test split).
@@ -105,7 +108,7 @@ def load_dataset(
     {'train': 1149, 'val': 288, 'test': 360}
     """
     check_choice("name", name, DATASETS)
-    check_number("seed", seed, low=0, integer=True)
+    seed = resolve_seed(seed)
     check_number("val_fraction", val_fraction, low=0, high=1, low_open=True, high_open=True)
     check_number("test_fraction", test_fraction, low=0, high=1, low_open=True, high_open=True)
     if max_train is not None:
@@ -163,11 +166,6 @@ def _digits() -> tuple[np.ndarray, np.ndarray, tuple[int, ...], list[str]]:
 
     bunch = load_digits()
     return bunch.data.astype(np.float64), bunch.target, (1, 8, 8), [str(i) for i in range(10)]
-
-
-def cache_dir() -> Path:
-    """Where generated data is cached: ``$HPCOURSE_CACHE`` or ``~/.cache/hpcourse``."""
-    return Path(os.environ.get("HPCOURSE_CACHE", Path.home() / ".cache" / "hpcourse"))
 
 
 def _mnist1d(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

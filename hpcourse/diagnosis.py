@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from hpcourse.training import History
+from hpcourse.results import History
 from hpcourse.validation import check_number
 
 LABELS = ("underfitting", "overfitting", "good fit", "diverged")

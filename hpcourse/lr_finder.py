@@ -22,9 +22,14 @@ Which rule suggests the lr, and why. Two rules are common:
   growing during the test, so the model saw it only briefly. Backing off by one decade
   gives a safety margin that a whole training run needs. It is also stable: the position
   of a minimum barely moves when the noise changes.
-* ``"steepest"``: the learning rate at which the smoothed loss falls fastest per decade.
-  Sensible, but it is the derivative of a noisy curve, so it can jump by a decade between
-  two seeds; we compute it (``steepest_lr``) so you can compare.
+* ``"steepest"``: the learning rate at which the smoothed loss falls fastest per decade,
+  looked for *before* the minimum (at the minimum itself the slope is zero, not steep).
+  Sensible, but it is the derivative of a noisy curve; we compute it (``steepest_lr``)
+  so you can compare.
+* ``"valley"`` (the default of the fastai library's finder): find the longest stretch
+  of the curve along which the loss keeps reaching new lows, and take the lr halfway
+  along it. It uses the whole descent, not one point of it, so one noisy batch moves
+  it little.
 
 Both are heuristics, read off a curve measured in a few hundred steps with weights that
 change under it. Treat the suggestion as the centre of a small search, not as the answer.
@@ -47,10 +52,11 @@ from torch import nn
 
 from hpcourse.config import TrainConfig, as_config
 from hpcourse.data import Dataset
+from hpcourse.runs import prepare_run
 from hpcourse.schedules import exponential_lrs
 from hpcourse.validation import check_choice, check_number
 
-RULES = ("min/10", "steepest")
+RULES = ("min/10", "steepest", "valley")
 
 LossFn = Callable[[nn.Module, int], torch.Tensor]
 
@@ -64,8 +70,8 @@ class RangeTestResult:
     ``raw_losses[k]`` the raw minibatch loss. ``stopped_at`` is the learning rate at which
     the test stopped because the loss blew up, or ``None`` if it reached ``lr_max``
     without blowing up (then the suggestion is less trustworthy: widen the range).
-    ``suggestion`` follows ``rule``; ``min_lr`` and ``steepest_lr`` are both rules'
-    ingredients, kept so they can be compared and plotted.
+    ``suggestion`` follows ``rule``; ``min_lr``, ``steepest_lr`` and ``valley_lr`` are the
+    rules' ingredients, kept so they can be compared and plotted.
     """
 
     lrs: np.ndarray
@@ -76,12 +82,14 @@ class RangeTestResult:
     rule: str
     min_lr: float
     steepest_lr: float
+    valley_lr: float
 
     def __repr__(self) -> str:
         stop = "never stopped" if self.stopped_at is None else f"stopped_at={self.stopped_at:.3g}"
         return (
             f"RangeTestResult(steps={len(self.lrs)}, {stop}, min_lr={self.min_lr:.3g}, "
-            f"steepest_lr={self.steepest_lr:.3g}, suggestion={self.suggestion:.3g} "
+            f"steepest_lr={self.steepest_lr:.3g}, valley_lr={self.valley_lr:.3g}, "
+            f"suggestion={self.suggestion:.3g} "
             f"[{self.rule}])"
         )
 
@@ -104,13 +112,33 @@ def suggest_lr(lrs: np.ndarray, losses: np.ndarray, rule: str = "min/10") -> flo
     best = _argmin(losses)
     if rule == "min/10":
         return float(lrs[best] / 10)
+    if rule == "valley":
+        start, end = _longest_descent(losses[: best + 1])
+        return float(lrs[(start + end) // 2])
     # Slope per decade, between the first tenth of the points (where the moving average
-    # is still settling and one noisy batch can look like a steep fall) and the minimum
-    # (after it the loss rises: not a descent).
+    # is still settling and one noisy batch can look like a steep fall) and the minimum.
+    # The minimum itself is not a candidate: its one-sided slope (from the point before)
+    # is always negative, which would make the loss minimum look "steep".
     lo = min(len(lrs) // 10, max(best - 2, 0))
-    hi = max(best, lo + 2) + 1
-    slopes = np.gradient(losses[lo:hi], np.log10(lrs[lo:hi]))
+    if best - lo < 2:
+        return float(lrs[max(best - 1, 0)])
+    slopes = np.gradient(losses[lo : best + 1], np.log10(lrs[lo : best + 1]))[:-1]
     return float(lrs[lo + int(np.argmin(slopes))])
+
+
+def _longest_descent(losses: np.ndarray) -> tuple[int, int]:
+    """Start and end index of the longest run of points that each set a new low, allowing
+    points in between that do not (the longest decreasing subsequence). O(n^2), n <= a few
+    hundred points."""
+    n = len(losses)
+    length = np.ones(n, dtype=int)  # length of the longest decreasing chain ending at i
+    first = np.arange(n)  # where that chain starts
+    for i in range(1, n):
+        for j in range(i):
+            if losses[j] > losses[i] and length[j] + 1 > length[i]:
+                length[i], first[i] = length[j] + 1, first[j]
+    end = int(np.argmax(length))
+    return int(first[end]), end
 
 
 def _argmin(losses: np.ndarray) -> int:
@@ -215,6 +243,7 @@ def range_test(
         rule=rule,
         min_lr=float(lrs_arr[_argmin(losses_arr)]),
         steepest_lr=suggest_lr(lrs_arr, losses_arr, "steepest"),
+        valley_lr=suggest_lr(lrs_arr, losses_arr, "valley"),
     )
 
 
@@ -234,8 +263,9 @@ def lr_range_test(
 
     The model is the one :func:`hpcourse.train` would build for ``config`` (same seed, so
     the same initial weights) and the optimizer is the config's (``config.lr`` itself is
-    ignored: the test sets the learning rate). Minibatches of ``config.batch_size`` are
-    drawn in a shuffled order seeded by ``config.seed``. After the test, train with
+    ignored: the test sets the learning rate), set up by the same
+    :func:`hpcourse.runs.prepare_run` as a training run. Minibatches of
+    ``config.batch_size`` come in the run's shuffled order. After the test, train with
     ``config.replace(lr=result.suggestion)``.
 
     >>> from hpcourse.data import load_dataset
@@ -243,33 +273,26 @@ def lr_range_test(
     >>> 1e-4 < res.suggestion < 1
     True
     """
-    from hpcourse.training import build_model, check_dataset, make_optimizer, torch_threads
+    config = as_config(config).replace(lr=lr_min)
+    B = config.batch_size
 
-    config = as_config(config)
-    check_dataset(data, config.batch_size)
-    x, y, B = data.x_train, data.y_train, config.batch_size
-    n = len(y)
-    torch.manual_seed(config.seed)  # dropout masks
-    if model is None:
-        model = build_model(config, data)
-    optimizer = make_optimizer(config.replace(lr=lr_min), model.parameters())
-    generator = torch.Generator().manual_seed(config.seed)
-    per_epoch = n // B  # full batches only: a short last batch would add a noisy blip
-    order = torch.randperm(n, generator=generator)
+    with prepare_run(config, data, model) as run:
+        full_batches: list[tuple[torch.Tensor, torch.Tensor]] = []
 
-    def loss_fn(m: nn.Module, step: int) -> torch.Tensor:
-        nonlocal order
-        k = step % per_epoch
-        if k == 0 and step > 0:
-            order = torch.randperm(n, generator=generator)
-        idx = order[k * B : (k + 1) * B]
-        return F.cross_entropy(m(x[idx]), y[idx])
+        def loss_fn(m: nn.Module, step: int) -> torch.Tensor:
+            if not full_batches:  # a new epoch, in the run's own shuffle order
+                # full batches only: a short last batch would add a noisy blip
+                full_batches.extend(b for b in run.batches(data.x_train, data.y_train))
+                if len(full_batches[-1][1]) < B:
+                    full_batches.pop()
+                full_batches.reverse()
+            xb, yb = full_batches.pop()
+            return F.cross_entropy(m(xb), yb)
 
-    with torch_threads(config.threads):
         return range_test(
-            model,
+            run.model,
             loss_fn,
-            optimizer=optimizer,
+            optimizer=run.optimizer,
             lr_min=lr_min,
             lr_max=lr_max,
             steps=steps,

@@ -13,7 +13,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from hpcourse.validation import check_choice, check_number
+from hpcourse.config import check_model_hyperparameters
+from hpcourse.validation import check_number
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -22,19 +23,6 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "sigmoid": nn.Sigmoid,
     "leaky_relu": nn.LeakyReLU,
 }
-
-
-def check_model_hyperparameters(hidden: Sequence[int], activation: str, dropout: float) -> None:
-    """Validate model hyperparameters with messages that name the field."""
-    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
-        raise ValueError(
-            f"hidden={hidden!r} is not allowed: hidden must be a list of layer widths, "
-            "e.g. [128] or [256, 128] (use [] for a linear model)."
-        )
-    for i, width in enumerate(hidden):
-        check_number(f"hidden[{i}]", width, low=1, integer=True)
-    check_choice("activation", activation, ACTIVATIONS)
-    check_number("dropout", dropout, low=0, high=1, high_open=True)
 
 
 class MLP(nn.Sequential):

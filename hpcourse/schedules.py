@@ -8,7 +8,12 @@ easy to plot, to test against ``torch.optim.lr_scheduler`` and to reason about.
 * ``step``: multiply by ``gamma`` every ``step_size`` steps (like ``StepLR``).
 * ``cosine``: half a cosine from 1 down to 0 over training (like ``CosineAnnealingLR``
   with ``eta_min=0``).
-* ``warmup_steps`` (any schedule): grow the factor linearly from ``1/warmup_steps`` to 1
+* ``onecycle``: the 1cycle policy (Smith & Topin 2019, like ``OneCycleLR`` with its
+  defaults): over the first 30% of the steps the lr rises along half a cosine from
+  ``1/25`` of the base lr (the peak) to the peak, then falls along half a cosine to
+  ``1/25e4`` of the peak. The big middle part acts as a regularizer and the long
+  descent lets the weights settle; it has its own warm-up, so ``warmup_steps`` must be 0.
+* ``warmup_steps`` (any other schedule): grow the factor linearly from ``1/warmup_steps`` to 1
   over the first steps; large learning rates are often unstable while the weights are
   still random, and a short warmup lets training survive them. The decay that follows
   starts after the warmup.
@@ -26,7 +31,12 @@ import numpy as np
 
 from hpcourse.validation import check_choice, check_number
 
-SCHEDULES = ("constant", "step", "cosine")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+
+# The 1cycle policy's shape, as in torch's OneCycleLR defaults.
+ONECYCLE_PCT_START = 0.3
+ONECYCLE_DIV = 25.0
+ONECYCLE_FINAL_DIV = 1e4
 
 
 def lr_factor(
@@ -46,11 +56,20 @@ def lr_factor(
     [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     >>> [lr_factor("constant", s, 4, warmup_steps=2) for s in range(4)]
     [0.5, 1.0, 1.0, 1.0]
+    >>> [round(lr_factor("onecycle", s, 10), 3) for s in (0, 2, 9)]  # start, peak, end
+    [0.04, 1.0, 0.0]
     """
     check_choice("schedule", schedule, SCHEDULES)
     check_number("total_steps", total_steps, low=1, integer=True)
     check_number("step", step, low=0, integer=True)
     check_number("warmup_steps", warmup_steps, low=0, high=total_steps, integer=True)
+    if schedule == "onecycle":
+        if warmup_steps:
+            raise ValueError(
+                f"warmup_steps={warmup_steps!r} is not allowed with schedule='onecycle': "
+                "warmup_steps must be 0 (1cycle has its own warm-up phase)."
+            )
+        return _onecycle(step, total_steps)
     if step < warmup_steps:
         return (step + 1) / warmup_steps
     t = step - warmup_steps
@@ -62,6 +81,21 @@ def lr_factor(
         return gamma ** (t // step_size)
     decay_steps = max(total_steps - warmup_steps, 1)
     return 0.5 * (1.0 + math.cos(math.pi * min(t, decay_steps) / decay_steps))
+
+
+def _cosine_between(start: float, end: float, fraction: float) -> float:
+    return end + (start - end) / 2.0 * (math.cos(math.pi * fraction) + 1.0)
+
+
+def _onecycle(step: int, total_steps: int) -> float:
+    """torch's OneCycleLR (two phases, cosine annealing) as a factor of the peak lr."""
+    low = 1.0 / ONECYCLE_DIV
+    end_up = ONECYCLE_PCT_START * total_steps - 1  # the step at which the peak is reached
+    if step <= end_up:
+        return _cosine_between(low, 1.0, step / end_up)
+    last = total_steps - 1
+    fraction = (step - end_up) / (last - end_up) if last > end_up else 1.0
+    return _cosine_between(1.0, low / ONECYCLE_FINAL_DIV, min(fraction, 1.0))
 
 
 def lr_curve(

@@ -3,7 +3,13 @@
 Why JSON Lines: each run is written as a single line and pushed to disk
 (``flush`` + ``fsync``) the moment it finishes. If the kernel dies half-way through a
 sweep, every run already finished is on disk; at worst the run being written leaves a
-truncated last line, which :meth:`ExperimentLog.records` skips with a warning.
+truncated last line, which :meth:`ExperimentLog.records` skips with a warning. When a
+sweep is resumed after such a crash, the next record starts on a fresh line, so the
+fragment can never swallow it.
+
+JSON has no NaN or infinity, and a diverged run's loss is ``inf``. Such numbers are
+written as ``{"__float__": "inf"}`` and read back as floats, so a *string* ``"inf"`` that
+a learner logged (a label, say) stays a string.
 """
 
 from __future__ import annotations
@@ -29,10 +35,13 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot log a value of type {type(value).__name__}: {value!r}")
 
 
+_FLOAT_TAG = "__float__"
+
+
 def _clean(value: Any) -> Any:
-    """JSON has no NaN or Infinity: write them as strings so the line stays valid JSON."""
+    """JSON has no NaN or Infinity: write them as tagged objects so the line stays valid."""
     if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
+        return {_FLOAT_TAG: str(value)}
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -41,9 +50,9 @@ def _clean(value: Any) -> Any:
 
 
 def _restore(value: Any) -> Any:
-    if value in ("nan", "inf", "-inf"):
-        return float(value)
     if isinstance(value, dict):
+        if set(value) == {_FLOAT_TAG} and value[_FLOAT_TAG] in ("nan", "inf", "-inf"):
+            return float(value[_FLOAT_TAG])
         return {k: _restore(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_restore(v) for v in value]
@@ -70,8 +79,12 @@ class ExperimentLog:
         record = {"logged_at": time.time(), **record}
         line = json.dumps(_clean(record), default=_json_default, allow_nan=False)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+        with open(self.path, "a+b") as f:
+            if f.tell() > 0:  # a crash may have left a fragment without its newline
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    line = "\n" + line
+            f.write((line + "\n").encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
 

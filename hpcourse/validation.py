@@ -59,6 +59,21 @@ def check_number(
         raise ValueError(f"{name}={value!r} is not allowed: {name} must be {kind}{allowed}.")
 
 
+def check_bool(name: str, value: Any) -> None:
+    """Raise ``ValueError`` unless ``value`` is exactly ``True`` or ``False``.
+
+    Why strict: ``shuffle="no"`` is a non-empty string, so Python treats it as true;
+    accepting it would silently do the opposite of what was written.
+
+    >>> check_bool("shuffle", "no")
+    Traceback (most recent call last):
+    ...
+    ValueError: shuffle='no' is not allowed: shuffle must be True or False.
+    """
+    if not isinstance(value, bool):
+        raise ValueError(f"{name}={value!r} is not allowed: {name} must be True or False.")
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
     """Raise ``ValueError`` unless ``value`` is one of ``choices`` (listed in the message)."""
     choices = list(choices)

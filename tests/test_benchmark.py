@@ -27,4 +27,4 @@ def test_benchmark_script_prints_its_figures_as_json():
 def test_submodules_are_reachable_from_the_top_level():
     import hpcourse as hp
 
-    assert hp.training.build_model is not None and hp.plots.plot_history is not None
+    assert hp.runs.build_model is not None and hp.plots.plot_history is not None

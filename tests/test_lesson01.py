@@ -8,12 +8,16 @@ import pytest
 import torch
 
 import hpcourse as hp
+from hpcourse import augmentation as aug
 from hpcourse import diagnosis as dg
-from hpcourse import pipeline as pl
+from hpcourse import hyperparameters as hyper
+from hpcourse import loading
+from hpcourse import parameters as params
 from hpcourse.exercises import lesson01
 from hpcourse.models import MLP, snapshot_parameters
 from hpcourse.plots import params as pp
-from hpcourse.training import History, build_model
+from hpcourse.results import History
+from hpcourse.runs import build_model
 from hpcourse.widgets import params as wp
 
 
@@ -43,7 +47,7 @@ def fake_history(train_acc, val_acc, val_loss=None, diverged=False) -> History:
 @pytest.mark.parametrize("sizes", [[64, 10], [64, 128, 10], [40, 2, 10], [5, 7, 7, 7, 3]])
 def test_mlp_n_params_matches_torch(sizes):
     model = MLP(sizes[0], sizes[1:-1], sizes[-1])
-    assert pl.mlp_n_params(sizes) == sum(p.numel() for p in model.parameters())
+    assert params.mlp_n_params(sizes) == sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.parametrize(
@@ -56,7 +60,7 @@ def test_mlp_n_params_matches_torch(sizes):
 )
 def test_mlp_n_params_errors(value, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        pl.mlp_n_params(value)
+        params.mlp_n_params(value)
 
 
 def test_training_changes_parameters_not_config(digits):
@@ -65,17 +69,17 @@ def test_training_changes_parameters_not_config(digits):
     model = build_model(config, digits)
     before = snapshot_parameters(model)
     h = hp.train(config, digits, model=model)
-    changes = pl.parameter_changes(before, snapshot_parameters(h.model))
+    changes = params.parameter_changes(before, snapshot_parameters(h.model))
     assert list(changes["name"]) == list(before)
     assert (changes["relative_change"] > 0).all()
     assert (changes["changed_fraction"] > 0.5).all()
-    assert pl.config_diff(before_cfg, config.to_dict()) == {}
+    assert params.config_diff(before_cfg, config.to_dict()) == {}
     assert h.config is config
 
 
 def test_parameter_changes_of_identical_snapshots_is_zero():
     snap = snapshot_parameters(MLP(4, [3], 2))
-    changes = pl.parameter_changes(snap, {k: v.clone() for k, v in snap.items()})
+    changes = params.parameter_changes(snap, {k: v.clone() for k, v in snap.items()})
     assert (changes["changed_fraction"] == 0).all()
     assert (changes["relative_change"] == 0).all()
 
@@ -83,29 +87,29 @@ def test_parameter_changes_of_identical_snapshots_is_zero():
 def test_parameter_changes_counts_moved_entries():
     before = {"w": torch.ones(4)}
     after = {"w": torch.tensor([1.0, 1.0, 3.0, 1.0])}
-    row = pl.parameter_changes(before, after).iloc[0]
+    row = params.parameter_changes(before, after).iloc[0]
     assert row["changed_fraction"] == 0.25
     assert row["relative_change"] == pytest.approx(2.0 / 2.0)
 
 
 def test_parameter_changes_errors():
     with pytest.raises(ValueError, match="after must hold the same parameter names as before"):
-        pl.parameter_changes({"a": torch.ones(2)}, {"b": torch.ones(2)})
+        params.parameter_changes({"a": torch.ones(2)}, {"b": torch.ones(2)})
     with pytest.raises(ValueError, match=r"after\['a'\] has shape \(3,\), which is not allowed"):
-        pl.parameter_changes({"a": torch.ones(2)}, {"a": torch.ones(3)})
+        params.parameter_changes({"a": torch.ones(2)}, {"a": torch.ones(3)})
 
 
 def test_config_diff():
-    assert pl.config_diff({"lr": 0.1}, {"lr": 0.1}) == {}
-    assert pl.config_diff({"lr": 0.1}, {"lr": 0.2}) == {"lr": (0.1, 0.2)}
-    assert pl.config_diff({"lr": 0.1}, {"lr": 0.1, "epochs": 3}) == {"epochs": (None, 3)}
+    assert params.config_diff({"lr": 0.1}, {"lr": 0.1}) == {}
+    assert params.config_diff({"lr": 0.1}, {"lr": 0.2}) == {"lr": (0.1, 0.2)}
+    assert params.config_diff({"lr": 0.1}, {"lr": 0.1, "epochs": 3}) == {"epochs": (None, 3)}
 
 
 # ---------------------------------------------------------------- the map of hyperparameters
 
 
 def test_config_families_cover_every_config_field():
-    table = pl.config_families(hp.TrainConfig(lr=0.05))
+    table = hyper.config_families(hp.TrainConfig(lr=0.05))
     assert set(table["field"]) == set(hp.TrainConfig().to_dict())
     assert "other" not in set(table["family"])
     by_field = table.set_index("field")
@@ -115,7 +119,7 @@ def test_config_families_cover_every_config_field():
 
 
 def test_pipeline_table_names_real_config_fields():
-    table = pl.pipeline_hyperparameters()
+    table = hyper.pipeline_hyperparameters()
     fields = set(hp.TrainConfig().to_dict())
     for entry in table["config_field"]:
         if entry:
@@ -131,46 +135,46 @@ def test_pipeline_table_names_real_config_fields():
 
 
 def test_digit_images_one_per_class_and_seeded():
-    images, labels = pl.digit_images(6, seed=3)
+    images, labels = aug.digit_images(6, seed=3)
     assert images.shape == (6, 1, 8, 8)
     assert labels.tolist() == [0, 1, 2, 3, 4, 5]
     assert 0 <= float(images.min()) and float(images.max()) <= 1
-    again, _ = pl.digit_images(6, seed=3)
-    other, _ = pl.digit_images(6, seed=4)
+    again, _ = aug.digit_images(6, seed=3)
+    other, _ = aug.digit_images(6, seed=4)
     assert torch.equal(images, again)
     assert not torch.equal(images, other)
-    assert pl.digit_images(12)[0].shape == (12, 1, 8, 8)
+    assert aug.digit_images(12)[0].shape == (12, 1, 8, 8)
 
 
 def test_digit_images_error():
     with pytest.raises(ValueError, match=r"n=0 is not allowed: n must be an integer in \[1, 100\]"):
-        pl.digit_images(0)
+        aug.digit_images(0)
 
 
 def test_no_augmentation_is_identity():
-    images, _ = pl.digit_images(3)
-    grid = pl.augmentation_grid(images, rotation_degrees=0, flip="none", n_variants=3)
+    images, _ = aug.digit_images(3)
+    grid = aug.augmentation_grid(images, rotation_degrees=0, flip="none", n_variants=3)
     for col in range(4):
         assert torch.allclose(grid[:, col], images[:, 0], atol=1e-6)
 
 
 def test_augmentation_grid_shape_seed_and_global_rng():
-    images, _ = pl.digit_images(4)
+    images, _ = aug.digit_images(4)
     state = torch.get_rng_state()
-    grid = pl.augmentation_grid(images, rotation_degrees=30, n_variants=5, seed=1)
+    grid = aug.augmentation_grid(images, rotation_degrees=30, n_variants=5, seed=1)
     assert torch.equal(torch.get_rng_state(), state)
     assert grid.shape == (4, 6, 8, 8)
     assert torch.equal(grid[:, 0], images[:, 0])
     assert torch.equal(
-        grid, pl.augmentation_grid(images, rotation_degrees=30, n_variants=5, seed=1)
+        grid, aug.augmentation_grid(images, rotation_degrees=30, n_variants=5, seed=1)
     )
-    assert not torch.equal(grid, pl.augmentation_grid(images, 30, n_variants=5, seed=2))
+    assert not torch.equal(grid, aug.augmentation_grid(images, 30, n_variants=5, seed=2))
     assert not torch.allclose(grid[:, 1], images[:, 0])
 
 
 def test_horizontal_flip_only_mirrors():
-    images, _ = pl.digit_images(3)
-    grid = pl.augmentation_grid(images, rotation_degrees=0, flip="horizontal", n_variants=8)
+    images, _ = aug.digit_images(3)
+    grid = aug.augmentation_grid(images, rotation_degrees=0, flip="horizontal", n_variants=8)
     mirrored = 0
     for i in range(3):
         for col in range(1, 9):
@@ -183,13 +187,13 @@ def test_horizontal_flip_only_mirrors():
 
 def test_augmentation_errors():
     with pytest.raises(ValueError, match=r"rotation_degrees=200 is not allowed: .* in \[0, 180\]"):
-        pl.make_augmentation(rotation_degrees=200)
+        aug.make_augmentation(rotation_degrees=200)
     with pytest.raises(ValueError, match="flip='diagonal' is not allowed: flip must be one of"):
-        pl.make_augmentation(flip="diagonal")
+        aug.make_augmentation(flip="diagonal")
     with pytest.raises(ValueError, match=r"images with shape \(8, 8\) is not allowed"):
-        pl.augmentation_grid(torch.zeros(8, 8))
+        aug.augmentation_grid(torch.zeros(8, 8))
     with pytest.raises(ValueError, match="n_variants=0 is not allowed"):
-        pl.augmentation_grid(torch.zeros(1, 1, 8, 8), n_variants=0)
+        aug.augmentation_grid(torch.zeros(1, 1, 8, 8), n_variants=0)
 
 
 # ---------------------------------------------------------------- DataLoader settings
@@ -197,12 +201,12 @@ def test_augmentation_errors():
 
 def test_loader_settings_change_speed_not_result(digits):
     config = hp.TrainConfig(hidden=[8], epochs=2, batch_size=128)
-    base = pl.train_with_loader(config, digits, num_workers=0, pin_memory=False, seed=0)
-    workers = pl.train_with_loader(config, digits, num_workers=2, pin_memory=True, seed=0)
-    other_seed = pl.train_with_loader(config, digits, num_workers=0, seed=1)
-    assert pl.same_result(base, workers)
-    assert not pl.same_result(base, other_seed)  # the check can tell runs apart
-    table = pl.loader_table([base, workers, other_seed])
+    base = loading.train_with_loader(config, digits, num_workers=0, pin_memory=False)
+    workers = loading.train_with_loader(config, digits, num_workers=2, pin_memory=True)
+    other_seed = loading.train_with_loader(config.replace(seed=1), digits, num_workers=0)
+    assert loading.same_result(base, workers)
+    assert not loading.same_result(base, other_seed)  # the check can tell runs apart
+    table = loading.loader_table([base, workers, other_seed])
     assert table["identical_to_first"].tolist() == [True, True, False]
     assert len(base.epoch_loss) == 2 and math.isfinite(base.val_acc)
     assert (table["wall_time_s"] > 0).all()
@@ -210,27 +214,27 @@ def test_loader_settings_change_speed_not_result(digits):
 
 def test_persistent_workers_reshuffle_differently(digits):
     config = hp.TrainConfig(hidden=[8], epochs=2, batch_size=128)
-    base = pl.train_with_loader(config, digits, num_workers=2, seed=0)
-    kept = pl.train_with_loader(config, digits, num_workers=2, persistent_workers=True, seed=0)
+    base = loading.train_with_loader(config, digits, num_workers=2)
+    kept = loading.train_with_loader(config, digits, num_workers=2, persistent_workers=True)
     assert kept.epoch_loss[0] == base.epoch_loss[0]
-    assert not pl.same_result(base, kept)
+    assert not loading.same_result(base, kept)
 
 
 def test_loader_errors(digits):
     with pytest.raises(ValueError, match=r"num_workers=-1 is not allowed: .* in \[0, 16\]"):
-        pl.train_with_loader({}, digits, num_workers=-1)
+        loading.train_with_loader({}, digits, num_workers=-1)
     with pytest.raises(ValueError, match="pin_memory='yes' is not allowed: pin_memory must be"):
-        pl.train_with_loader({}, digits, pin_memory="yes")
+        loading.train_with_loader({}, digits, pin_memory="yes")
     with pytest.raises(ValueError, match="persistent_workers=1 is not allowed: persistent_workers"):
-        pl.train_with_loader({}, digits, num_workers=1, persistent_workers=1)
+        loading.train_with_loader({}, digits, num_workers=1, persistent_workers=1)
     with pytest.raises(
         ValueError, match="persistent_workers=True is not allowed with num_workers=0"
     ):
-        pl.train_with_loader({}, digits, persistent_workers=True)
+        loading.train_with_loader({}, digits, persistent_workers=True)
     with pytest.raises(ValueError, match="data=.* is not allowed: data must be a hpcourse Dataset"):
-        pl.train_with_loader({}, "digits")
+        loading.train_with_loader({}, "digits")
     with pytest.raises(ValueError, match=r"runs=\[\] is not allowed"):
-        pl.loader_table([])
+        loading.loader_table([])
 
 
 # ---------------------------------------------------------------- diagnosis
@@ -346,7 +350,7 @@ def test_width_depth_explorer_updates():
     box = wp.width_depth_explorer(depth=1, width=128)
     assert box.state["total"] == 9610
     box.controls["width"].value = 256
-    assert box.state["total"] == pl.mlp_n_params([64, 256, 10])
+    assert box.state["total"] == params.mlp_n_params([64, 256, 10])
     box.controls["depth"].value = 0
     assert box.state["total"] == 650 and box.state["hidden"] == []
     assert "650" in box.children[1].value
@@ -374,15 +378,15 @@ def test_plots_return_axes(digits):
     table = hp.count_parameters(MLP(64, [32], 10))
     assert pp.plot_parameter_counts(table).get_title() == "total: 2,410 parameters"
     snap = snapshot_parameters(MLP(4, [3], 2))
-    ax = pp.plot_parameter_changes(pl.parameter_changes(snap, snap))
+    ax = pp.plot_parameter_changes(params.parameter_changes(snap, snap))
     assert len(ax.patches) == 4
-    images, labels = pl.digit_images(2)
-    ax = pp.plot_augmentation_grid(pl.augmentation_grid(images, n_variants=2), labels.tolist())
+    images, labels = aug.digit_images(2)
+    ax = pp.plot_augmentation_grid(aug.augmentation_grid(images, n_variants=2), labels.tolist())
     assert len(ax.images) == 1
     h = fake_history([0.1, 0.4], [0.1, 0.3])
     assert "underfitting" in pp.plot_diagnosis(h, dg.diagnose(h), title="small").get_title()
-    run = pl.train_with_loader({"hidden": [4], "epochs": 1, "batch_size": 256}, digits)
-    assert len(pp.plot_loader_runs(pl.loader_table([run])).patches) == 1
+    run = loading.train_with_loader({"hidden": [4], "epochs": 1, "batch_size": 256}, digits)
+    assert len(pp.plot_loader_runs(loading.loader_table([run])).patches) == 1
 
 
 def test_plot_errors():

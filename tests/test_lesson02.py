@@ -20,6 +20,7 @@ from hpcourse.bowl import (
 from hpcourse.exercises.lesson02 import check_exponential_lrs, check_max_stable_lr
 from hpcourse.lr_finder import RangeTestResult, lr_range_test, range_test, suggest_lr
 from hpcourse.plots import lr as lr_plots
+from hpcourse.results import sweep_points
 from hpcourse.widgets.lr import bowl_explorer
 
 # --- the bowl ---------------------------------------------------------------------------
@@ -166,7 +167,7 @@ def digits():
 
 def test_range_test_on_digits_suggests_an_lr_that_trains(digits):
     config = hp.TrainConfig(optimizer="momentum", epochs=3)
-    model = hp.training.build_model(config, digits)
+    model = hp.runs.build_model(config, digits)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     res = lr_range_test(digits, config, model=model, steps=80)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
@@ -188,7 +189,7 @@ def test_plots_return_their_axes_and_mark_diverged_runs(digits):
     histories = hp.train_many(
         [{"lr": lr, "epochs": 1} for lr in (0.01, 0.1, 1e4)], digits, progress=False
     )
-    pts = lr_plots.sweep_points(histories)
+    pts = sweep_points(histories)
     assert pts["diverged"].tolist() == [False, False, True]
     ax = lr_plots.plot_lr_sweep(histories)
     assert ax.get_xscale() == "log" and any(t.get_text() == "diverged" for t in ax.texts)
@@ -202,7 +203,7 @@ def test_plot_bowl_and_sweep_reject_bad_input(digits):
     with pytest.raises(ValueError, match="plot_bowl draws 2-D bowls only"):
         lr_plots.plot_bowl(run_bowl(0.1, curvatures=(1.0,), start=(1.0,)))
     with pytest.raises(ValueError, match=re.escape("metric='val_los' is not allowed")):
-        lr_plots.sweep_points([], metric="val_los")
+        sweep_points([], metric="val_los")
 
 
 def test_explorer_recomputes_when_the_slider_moves():

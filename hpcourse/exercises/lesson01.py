@@ -13,7 +13,7 @@ from collections.abc import Callable
 from hpcourse.diagnosis import KNOBS, LABELS, REMEDIES, diagnose
 from hpcourse.exercises import Case, Verdict, check_function
 from hpcourse.models import MLP, count_parameters
-from hpcourse.training import History
+from hpcourse.results import History
 
 _LAYER_SIZES = ([64, 10], [64, 128, 10], [40, 2, 10], [64, 32, 32, 10], [3, 1], [784, 256, 10])
 

@@ -1,5 +1,5 @@
 """Pictures for lesson 03 (batch size and gradient noise). Each takes data computed by
-:mod:`hpcourse.noise` (a table, an array, a list of histories) and an optional ``ax``.
+the batch-size modules (a table, an array, a list of histories) and an optional ``ax``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from hpcourse.noise import LogLogFit
-from hpcourse.training import History
+from hpcourse.gradient_noise import LogLogFit
+from hpcourse.results import History
 
 
 def _ax(ax: Axes | None, size: tuple[float, float] = (5.5, 3.6)) -> Axes:
@@ -26,7 +26,7 @@ def _require(table: pd.DataFrame, columns: Sequence[str], name: str = "table") -
     if missing:
         raise ValueError(
             f"{name} is missing column(s) {missing}: it must have {list(columns)} "
-            "(build it with the matching hpcourse.noise function)."
+            "(build it with the matching hpcourse function)."
         )
 
 
@@ -123,7 +123,7 @@ def plot_best_lr(
 ) -> Axes:
     """Best learning rate against batch size (log-log) beside the linear-scaling prediction.
 
-    ``table`` comes from :func:`hpcourse.noise.best_lr_per_batch`. Give ``noise_scale``
+    ``table`` comes from :func:`hpcourse.results.best_lr_per_batch`. Give ``noise_scale``
     (``B_simple``) to mark it with a vertical line.
     """
     _require(table, ["batch_size", "best_lr", "linear_rule_lr"])
@@ -199,7 +199,7 @@ def plot_memory(
     """Memory per training step (kB) against batch size, stacked by what it is made of.
 
     ``measured`` (optional) is a table with ``batch_size`` and ``saved_bytes`` (from
-    :func:`hpcourse.noise.saved_activation_bytes`), drawn as points on the activations.
+    :func:`hpcourse.memory.saved_activation_bytes`), drawn as points on the activations.
     """
     _require(table, ["batch_size", *_MEMORY_PARTS])
     ax = _ax(ax)
@@ -234,7 +234,7 @@ def plot_gradient_cloud(
 ) -> Axes:
     """Minibatch gradients seen in 2-D: along ``G`` (x) and along the main noise direction (y).
 
-    ``points`` comes from :func:`hpcourse.noise.minibatch_gradient_cloud`; the full
+    ``points`` comes from :func:`hpcourse.gradient_cloud.minibatch_gradient_cloud`; the full
     gradient sits at ``(grad_norm, 0)``. Points left of 0 point uphill for the full loss.
     """
     pts = np.asarray(points, dtype=float)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from hpcourse.training import History
+from hpcourse.results import History
 from hpcourse.validation import check_choice
 
 METRICS = ("loss", "acc", "step_loss")

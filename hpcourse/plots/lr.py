@@ -15,8 +15,7 @@ from matplotlib.axes import Axes
 
 from hpcourse.bowl import BowlRun, bowl_loss, contraction_factors, stability_threshold
 from hpcourse.lr_finder import RangeTestResult
-from hpcourse.training import History
-from hpcourse.validation import check_choice
+from hpcourse.results import History, sweep_points
 
 REGIME_COLORS = {"crawl": "tab:gray", "smooth": "tab:green", "zig-zag": "tab:orange"}
 REGIME_COLORS["diverge"] = "tab:red"
@@ -103,16 +102,6 @@ def plot_contraction(
     return ax
 
 
-def sweep_points(histories: Sequence[History], metric: str = "val_loss") -> dict[str, np.ndarray]:
-    """The numbers behind :func:`plot_lr_sweep`: lr, final metric, diverged flag per run."""
-    check_choice("metric", metric, ("val_loss", "val_acc", "train_loss", "train_acc"))
-    return {
-        "lr": np.array([h.config.lr for h in histories], dtype=float),
-        "value": np.array([getattr(h, metric)[-1] for h in histories], dtype=float),
-        "diverged": np.array([h.diverged for h in histories], dtype=bool),
-    }
-
-
 def plot_lr_sweep(
     histories: Sequence[History],
     ax: Axes | None = None,
@@ -125,7 +114,8 @@ def plot_lr_sweep(
     top of the plot, labelled "diverged", so they are visible rather than silently missing.
     The best run (lowest loss, or highest accuracy) gets a star.
     """
-    pts = sweep_points(histories, metric)
+    table = sweep_points(histories, metric)
+    pts = {k: table[k].to_numpy() for k in ("lr", "value", "diverged")}
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
     ok = ~pts["diverged"] & np.isfinite(pts["value"])

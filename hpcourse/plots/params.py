@@ -10,7 +10,7 @@ import torch
 from matplotlib.axes import Axes
 
 from hpcourse.diagnosis import Diagnosis
-from hpcourse.training import History
+from hpcourse.results import History
 
 
 def _require_columns(name: str, table: pd.DataFrame, columns: list[str]) -> None:

@@ -16,13 +16,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from hpcourse.noise import (
-    NoiseScale,
-    finite_population_correction,
-    minibatch_gradient_cloud,
-    noise_scale,
-    project_gradients,
-)
+from hpcourse.gradient_cloud import minibatch_gradient_cloud, project_gradients
+from hpcourse.gradient_noise import finite_population_correction
+from hpcourse.noise_scale import NoiseScale, noise_scale
 from hpcourse.plots.batch import plot_gradient_cloud
 from hpcourse.validation import check_number
 
@@ -126,7 +122,7 @@ def gradient_noise_explorer(
     seed: int = 0,
 ) -> GradientNoiseExplorer:
     """Build the explorer from per-example gradients (or from their already computed
-    2-D projection ``coords`` and :class:`~hpcourse.noise.NoiseScale`, to save time).
+    2-D projection ``coords`` and :class:`~hpcourse.noise_scale.NoiseScale`, to save time).
 
     In a notebook cell, ``gradient_noise_explorer(grads)`` as the last line shows it;
     from Python, ``w.slider.value = 32`` redraws and ``w.state["batch_size"]`` is then 32.

@@ -19,8 +19,9 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import display
 
+from hpcourse.augmentation import FLIPS, augmentation_grid, digit_images
 from hpcourse.models import MLP, count_parameters
-from hpcourse.pipeline import FLIPS, augmentation_grid, digit_images, mlp_n_params
+from hpcourse.parameters import mlp_n_params
 from hpcourse.plots.params import plot_augmentation_grid, plot_parameter_counts
 from hpcourse.validation import check_number
 
