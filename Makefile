@@ -8,11 +8,12 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.hpcourse-installed
 PORT   ?= 8888
+LINTED  = hpcourse tests benchmarks tools notebooks
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 LAB_ARGS = $(if $(NO_BROWSER),--no-browser --ServerApp.port=$(PORT),) \
            $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test lint format bench questions clean
+.PHONY: setup lab test claims lint format bench questions clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hpcourse needs Python 3.11 or newer; run make PYTHON=python3.11 ..."'
@@ -27,17 +28,20 @@ setup: $(STAMP)  ## create .venv and install the course
 lab: setup  ## open the course in JupyterLab (NO_BROWSER=1 for a headless server)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
-test: setup  ## unit tests, every notebook through nbval, question-bank checks, lint
-	$(VENV)/bin/ruff check hpcourse tests benchmarks notebooks
-	$(VENV)/bin/ruff format --check hpcourse tests benchmarks notebooks
+test: setup  ## unit tests, every notebook through nbval, question-bank checks, lint, types
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 	$(PY) -m pytest
 
+claims: setup  ## every claim check on seeds 1-3 and under each fault it names; writes docs/claims.md
+	$(PY) tools/claims.py
+
 lint: setup
-	$(VENV)/bin/ruff check hpcourse tests benchmarks notebooks
+	$(VENV)/bin/ruff check $(LINTED)
 
 format: setup  ## apply ruff's formatting and safe fixes
-	$(VENV)/bin/ruff check --fix hpcourse tests benchmarks notebooks
-	$(VENV)/bin/ruff format hpcourse tests benchmarks notebooks
+	$(VENV)/bin/ruff check --fix $(LINTED)
+	$(VENV)/bin/ruff format $(LINTED)
 
 bench: setup  ## time hpcourse's trainer against a typical DataLoader loop
 	$(PY) benchmarks/bench_trainer.py

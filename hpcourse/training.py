@@ -151,7 +151,9 @@ def _train(
         if h.diverged:
             break
         _record_epoch(h, model, data, epoch, time.perf_counter() - t0)
-        if not math.isfinite(h.train_loss[-1]):  # e.g. weights overflowed on the last step
+        # the epoch's training loss, measured after its last step, obeys the same rule
+        # (e.g. weights that overflowed on the last step)
+        if step_diverged(h.train_loss[-1], first_loss or math.inf, config.diverge_factor):
             h.diverged = True
             break
         if best.update(epoch, h.val_loss[-1]) and best_state is not None:

@@ -210,19 +210,30 @@ def test_explorer_recomputes_when_the_slider_moves():
     explorer = bowl_explorer(lr=0.05)
     assert isinstance(explorer.run, BowlRun) and explorer.run.regime == "smooth"
     assert explorer.redraws == 1 and "0.2" in explorer.status.value
-    explorer.slider.value = 0.3
+    explorer.controls["lr"].value = 0.3
     assert explorer.redraws == 2 and explorer.run.lr == pytest.approx(0.3)
     assert explorer.run.regime == "diverge" and "ABOVE" in explorer.status.value
     explorer.presets[0].click()  # the "crawl" preset
-    assert explorer.run.regime == "crawl" and explorer.slider.value == pytest.approx(0.001)
+    assert explorer.run.regime == "crawl"
+    assert explorer.controls["lr"].value == pytest.approx(0.001)
+    explorer.controls["lr"].value = 0.2  # exactly 2 / L_max: neither below nor above
+    assert "exactly at" in explorer.status.value
     assert matplotlib.pyplot.get_fignums() == []  # each redraw closes its figure
+
+
+def test_explorer_slider_reaches_every_preset_of_a_narrow_valley():
+    explorer = bowl_explorer(curvatures=(1, 100))
+    for button in explorer.presets:  # crawl is 1e-4 here: the slider must reach it
+        button.click()
+        regime = button.description.split()[0]
+        assert explorer.state["regime"] == regime, (regime, explorer.state["lr"])
 
 
 def test_explorer_rejects_a_start_lr_off_the_slider():
     with pytest.raises(
-        ValueError, match=re.escape("lr=5 is not allowed: lr must be in [0.001, 1.0]")
+        ValueError, match=re.escape("lr=50 is not allowed: lr must be in [0.0001, 10.0]")
     ):
-        bowl_explorer(lr=5)
+        bowl_explorer(lr=50)
 
 
 # --- exercises ------------------------------------------------------------------------

@@ -433,13 +433,13 @@ def test_explorer_redraws_when_the_slider_moves():
     rows, _ = population(n=256, p=8)
     w = gradient_noise_explorer(rows, n_draws=100)
     assert isinstance(w, GradientNoiseExplorer)
-    assert w.slider.options[-1] == 256 and w.state["batch_size"] == 16
-    before = (w.summary.value, w.state["noise"])
-    w.slider.value = 1
-    assert w.state["batch_size"] == 1 and "B = 1" in w.summary.value
+    assert w.controls["batch_size"].options[-1] == 256 and w.state["batch_size"] == 16
+    before = (w.status.value, w.state["noise"])
+    w.controls["batch_size"].value = 1
+    assert w.state["batch_size"] == 1 and "B = 1" in w.status.value
     assert w.state["noise"] == pytest.approx(3.0)  # tr(Sigma) / 1
-    assert w.summary.value != before[0] and w.state["noise"] > before[1]
-    w.slider.value = 128
+    assert w.status.value != before[0] and w.state["noise"] > before[1]
+    w.controls["batch_size"].value = 128
     assert w.state["noise"] == pytest.approx(3.0 / 128 * (256 - 128) / 255)
     assert w.state["uphill_share"] <= 0.05  # |G|^2 = 0.25 beats noise 0.012 at B = 128
 
@@ -448,7 +448,7 @@ def test_explorer_accepts_precomputed_parts_and_rejects_bad_input():
     rows, _ = population(n=64, p=4)
     coords, scale = gradient_cloud.project_gradients(rows), noise_scale.noise_scale(rows)
     w = gradient_noise_explorer(coords=coords, scale=scale, batch_sizes=[1, 8, 64])
-    assert list(w.slider.options) == [1, 8, 64] and w.state["batch_size"] == 8
+    assert list(w.controls["batch_size"].options) == [1, 8, 64] and w.state["batch_size"] == 8
     with pytest.raises(ValueError, match="per_example_grads=None is not allowed"):
         gradient_noise_explorer(coords=coords)
     with pytest.raises(ValueError, match="batch_size=65 is not allowed"):

@@ -14,13 +14,15 @@ from typing import Any
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
+from matplotlib.figure import Figure
 
 from hpcourse.gradient_cloud import minibatch_gradient_cloud, project_gradients
 from hpcourse.gradient_noise import finite_population_correction
 from hpcourse.noise_scale import NoiseScale, noise_scale
 from hpcourse.plots.batch import plot_gradient_cloud
+from hpcourse.seeding import resolve_seed
 from hpcourse.validation import check_number
+from hpcourse.widgets.base import Explorer
 
 
 def _default_batch_sizes(n: int) -> list[int]:
@@ -28,11 +30,11 @@ def _default_batch_sizes(n: int) -> list[int]:
     return [*sizes, n]
 
 
-class GradientNoiseExplorer(widgets.VBox):
-    """A ``VBox`` holding the slider, a one-line summary and the figure.
+class GradientNoiseExplorer(Explorer):
+    """A batch-size slider (``controls["batch_size"]``), a status line and the two panels.
 
-    ``slider``, ``summary`` and ``output`` are the parts; ``state`` holds the numbers
-    behind the figure now on screen, which is what the tests check.
+    ``state`` holds the numbers behind the figure on screen (batch size, share of uphill
+    minibatch gradients, noise and signal), which is what the tests check.
     """
 
     def __init__(
@@ -50,9 +52,8 @@ class GradientNoiseExplorer(widgets.VBox):
         self.n_draws = n_draws
         self.seed = seed
         self.sizes = list(batch_sizes)
-        self.state: dict[str, Any] = {}
         start = min(self.sizes, key=lambda b: abs(b - 16))
-        self.slider = widgets.SelectionSlider(
+        slider = widgets.SelectionSlider(
             options=self.sizes,
             value=start,
             description="batch size",
@@ -60,11 +61,7 @@ class GradientNoiseExplorer(widgets.VBox):
             style={"description_width": "initial"},
             layout=widgets.Layout(width="520px"),
         )
-        self.summary = widgets.HTML()
-        self.output = widgets.Output()
-        super().__init__([self.slider, self.summary, self.output])
-        self.slider.observe(lambda _change: self.redraw(), names="value")
-        self.redraw()
+        super().__init__({"batch_size": slider})
 
     def noise_at(self, batch_size: int) -> float:
         """Expected ``E|g_B - G|^2`` for sampling without replacement (as in an epoch)."""
@@ -72,18 +69,28 @@ class GradientNoiseExplorer(widgets.VBox):
             self.scale.trace_sigma / batch_size * finite_population_correction(self.n, batch_size)
         )
 
-    def redraw(self) -> None:
-        """Draw a fresh cloud for the slider's batch size and update the summary."""
-        b = int(self.slider.value)
+    def compute(self, batch_size: int) -> dict[str, Any]:
+        b = int(batch_size)
         cloud = minibatch_gradient_cloud(self.coords, b, n_draws=self.n_draws, seed=self.seed)
-        uphill = float((cloud[:, 0] < 0).mean())
-        noise, signal = self.noise_at(b), self.scale.grad_sq_norm
-        self.state = {"batch_size": b, "uphill_share": uphill, "noise": noise, "signal": signal}
-        self.summary.value = (
+        return {
+            "batch_size": b,
+            "cloud": cloud,
+            "uphill_share": float((cloud[:, 0] < 0).mean()),
+            "noise": self.noise_at(b),
+            "signal": self.scale.grad_sq_norm,
+        }
+
+    def describe(self, state: dict[str, Any]) -> str:
+        b, noise, signal = state["batch_size"], state["noise"], state["signal"]
+        return (
             f"<b>B = {b}</b>: noise E|g<sub>B</sub> − G|² = {noise:.3g}, "
             f"signal |G|² = {signal:.3g}, noise / signal = {noise / signal:.2f}; "
-            f"{100 * uphill:.0f}% of {self.n_draws} minibatch gradients point uphill."
+            f"{100 * state['uphill_share']:.0f}% of {self.n_draws} minibatch gradients "
+            "point uphill."
         )
+
+    def draw(self, state: dict[str, Any]) -> Figure:
+        b, cloud, noise, signal = (state[k] for k in ("batch_size", "cloud", "noise", "signal"))
         fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 4))
         spread = float(np.abs(cloud - cloud.mean(axis=0)).max())
         limit = max(2.0 * np.sqrt(signal), 1.1 * (np.sqrt(signal) + spread))
@@ -106,10 +113,7 @@ class GradientNoiseExplorer(widgets.VBox):
         right.grid(alpha=0.3, which="both")
         right.legend(fontsize=8)
         fig.tight_layout()
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(fig)
-        plt.close(fig)
+        return fig
 
 
 def gradient_noise_explorer(
@@ -119,13 +123,14 @@ def gradient_noise_explorer(
     scale: NoiseScale | None = None,
     batch_sizes: Sequence[int] | None = None,
     n_draws: int = 300,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> GradientNoiseExplorer:
     """Build the explorer from per-example gradients (or from their already computed
     2-D projection ``coords`` and :class:`~hpcourse.noise_scale.NoiseScale`, to save time).
 
     In a notebook cell, ``gradient_noise_explorer(grads)`` as the last line shows it;
-    from Python, ``w.slider.value = 32`` redraws and ``w.state["batch_size"]`` is then 32.
+    from Python, ``w.controls["batch_size"].value = 32`` redraws and ``w.state["batch_size"]``
+    is then 32. ``seed`` (default: the course's seed) draws the minibatches of the cloud.
     """
     if per_example_grads is None and (coords is None or scale is None):
         raise ValueError(
@@ -143,7 +148,7 @@ def gradient_noise_explorer(
     for b in sizes:
         check_number("batch_size", b, low=1, high=n, integer=True)
     check_number("n_draws", n_draws, low=2, integer=True)
-    check_number("seed", seed, low=0, integer=True)
+    seed = resolve_seed(seed)
     return GradientNoiseExplorer(coords, scale, sorted(set(sizes)), n_draws=n_draws, seed=seed)
 
 

@@ -10,17 +10,20 @@ Usage, as a cell's last line::
     from hpcourse.widgets.lr import bowl_explorer
     bowl_explorer()
 
-From Python (as the tests do): ``ex = bowl_explorer(); ex.slider.value = 0.3`` recomputes
-``ex.run`` (the :class:`~hpcourse.bowl.BowlRun`), ``ex.status`` and the figure.
+From Python (as the tests do): ``ex = bowl_explorer(); ex.controls["lr"].value = 0.3``
+recomputes ``ex.state`` (with the :class:`~hpcourse.bowl.BowlRun`), ``ex.status`` and the
+figure.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import display
+from matplotlib.figure import Figure
 
 from hpcourse.bowl import (
     DEFAULT_CURVATURES,
@@ -32,6 +35,7 @@ from hpcourse.bowl import (
 )
 from hpcourse.plots.lr import REGIME_COLORS, plot_bowl, plot_bowl_losses, plot_contraction
 from hpcourse.validation import check_number
+from hpcourse.widgets.base import Explorer
 
 EXPLANATIONS = {
     "crawl": "each step is so small that the loss has not even halved: training crawls.",
@@ -42,30 +46,35 @@ EXPLANATIONS = {
 }
 
 
-class BowlExplorer(widgets.VBox):
+class BowlExplorer(Explorer):
     """A learning-rate slider, four presets, a status line and the redrawn figure.
 
-    Attributes a test (or a curious learner) can read: ``slider``, ``presets`` (buttons),
-    ``status`` (an HTML widget), ``out`` (the Output holding the figure), ``run`` (the
-    latest :class:`BowlRun`) and ``redraws`` (how many times it recomputed).
+    Follows the explorer convention (:mod:`hpcourse.widgets.base`): ``controls["lr"]`` is
+    the slider, ``presets`` the buttons, ``state["run"]`` the latest
+    :class:`~hpcourse.bowl.BowlRun`. The slider's range spans every preset of the bowl
+    it was built for, so a narrow valley such as ``(1, 100)`` can still crawl.
     """
 
     def __init__(
         self,
         curvatures: Sequence[float] = DEFAULT_CURVATURES,
-        lr: float = 0.05,
+        lr: float | None = None,
         steps: int = 30,
     ) -> None:
-        check_number("lr", lr, low=1e-3, high=1.0)
-        check_number("steps", steps, low=1, high=1000, integer=True)
         self.curvatures = tuple(float(c) for c in curvatures)
         self.threshold = stability_threshold(self.curvatures)
+        presets = regime_lrs(self.curvatures)
+        low = math.floor(math.log10(min(presets.values())) - 0.5)
+        high = math.ceil(math.log10(10 * self.threshold))
+        lr = presets["smooth"] if lr is None else lr
+        check_number("lr", lr, low=10.0**low, high=10.0**high)
+        check_number("steps", steps, low=1, high=1000, integer=True)
         self.steps = steps
-        self.slider = widgets.FloatLogSlider(
+        slider = widgets.FloatLogSlider(
             value=lr,
             base=10,
-            min=-3,
-            max=0,
+            min=low,
+            max=high,
             step=0.01,
             description="lr",
             readout_format=".3g",
@@ -73,49 +82,53 @@ class BowlExplorer(widgets.VBox):
             layout=widgets.Layout(width="520px"),
         )
         self.presets = []
-        for name, value in regime_lrs(self.curvatures).items():
+        for name, value in presets.items():
             button = widgets.Button(description=f"{name} ({value:g})")
-            button.on_click(lambda _b, v=value: setattr(self.slider, "value", v))
+            button.on_click(lambda _b, v=value: setattr(slider, "value", v))
             self.presets.append(button)
-        self.status = widgets.HTML()
-        self.out = widgets.Output()
-        self.run: BowlRun | None = None
-        self.redraws = 0
-        super().__init__([self.slider, widgets.HBox(self.presets), self.status, self.out])
-        self.slider.observe(lambda _change: self.redraw(), names="value")
-        self.redraw()
+        super().__init__({"lr": slider}, extra=[widgets.HBox(self.presets)])
 
-    def redraw(self) -> None:
-        """Recompute the run for the slider's learning rate and draw it again."""
-        lr = float(self.slider.value)
-        self.run = run = run_bowl(lr, curvatures=self.curvatures, steps=self.steps)
-        factors = ", ".join(f"{f:.2f}" for f in contraction_factors(lr, self.curvatures))
+    @property
+    def run(self) -> BowlRun:
+        """The latest run (the same object as ``state["run"]``)."""
+        return self.state["run"]
+
+    def compute(self, lr: float) -> dict[str, Any]:
+        run = run_bowl(float(lr), curvatures=self.curvatures, steps=self.steps)
+        factors = contraction_factors(float(lr), self.curvatures)
+        return {"lr": float(lr), "run": run, "regime": run.regime, "factors": factors}
+
+    def describe(self, state: dict[str, Any]) -> str:
+        lr, run = state["lr"], state["run"]
+        if math.isclose(lr, self.threshold, rel_tol=1e-9):
+            side = "exactly at"
+        else:
+            side = "below" if lr < self.threshold else "ABOVE"
+        factors = ", ".join(f"{f:.2f}" for f in state["factors"])
         color = REGIME_COLORS[run.regime]
-        side = "below" if lr < self.threshold else "ABOVE"
-        self.status.value = (
+        return (
             f"<b>lr = {lr:.3g}</b> is {side} the stability threshold "
             f"<b>2 / L_max = 2 / {max(self.curvatures):g} = {self.threshold:.3g}</b>. "
             f"Regime: <b style='color:{color}'>{run.regime}</b>: {EXPLANATIONS[run.regime]} "
             f"Per-step factors |1 - lr L| = {factors}; loss {run.losses[0]:.3g} → "
             f"{run.losses[-1]:.3g} after {run.steps} steps."
         )
-        with self.out:
-            self.out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-            plot_bowl(run, axes[0])
-            plot_bowl_losses([run], axes[1])
-            plot_contraction(self.curvatures, lr, axes[2])
-            fig.tight_layout()
-            display(fig)
-            plt.close(fig)
-        self.redraws += 1
+
+    def draw(self, state: dict[str, Any]) -> Figure:
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+        plot_bowl(state["run"], axes[0])
+        plot_bowl_losses([state["run"]], axes[1])
+        plot_contraction(self.curvatures, state["lr"], axes[2])
+        fig.tight_layout()
+        return fig
 
 
 def bowl_explorer(
-    curvatures: Sequence[float] = DEFAULT_CURVATURES, lr: float = 0.05, steps: int = 30
+    curvatures: Sequence[float] = DEFAULT_CURVATURES, lr: float | None = None, steps: int = 30
 ) -> BowlExplorer:
     """Build the explorer: gradient descent on ``1/2 sum L_i w_i^2`` for a learning rate you pick.
 
-    ``lr`` (the starting value) must be in the slider's range [0.001, 1].
+    ``lr`` (the starting value; default: the "smooth" preset) must lie on the slider, which
+    spans from below the "crawl" preset to ten times the threshold ``2 / L_max``.
     """
     return BowlExplorer(curvatures, lr, steps)

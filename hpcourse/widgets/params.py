@@ -1,10 +1,9 @@
 """Explorers for lesson 01: how depth and width set the parameter count, and what
 rotation and flip augmentation do to real digit images.
 
-Each builder returns an ``ipywidgets.VBox`` to display as a cell's last line. The box
-also carries ``.controls`` (a dict of its sliders and dropdowns) and ``.state`` (the
-numbers behind the current drawing), so a test, or a curious learner, can move a
-control from Python and read what changed::
+Each builder returns an explorer (:mod:`hpcourse.widgets.base`) to display as a cell's
+last line; a test, or a curious learner, can move a control from Python and read what
+changed::
 
     box = width_depth_explorer()
     box.controls["width"].value = 256
@@ -17,13 +16,14 @@ from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import display
+from matplotlib.figure import Figure
 
 from hpcourse.augmentation import FLIPS, augmentation_grid, digit_images
 from hpcourse.models import MLP, count_parameters
 from hpcourse.parameters import mlp_n_params
 from hpcourse.plots.params import plot_augmentation_grid, plot_parameter_counts
 from hpcourse.validation import check_number
+from hpcourse.widgets.base import Explorer
 
 WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
@@ -33,9 +33,39 @@ def _formula(sizes: list[int]) -> str:
     return " + ".join(f"({t})" for t in terms)
 
 
+class WidthDepthExplorer(Explorer):
+    """Sliders for depth and width; the parameter count per layer, the total and the formula."""
+
+    def __init__(self, n_inputs: int, n_outputs: int, depth: int, width: int) -> None:
+        self.n_inputs, self.n_outputs = n_inputs, n_outputs
+        super().__init__(
+            {
+                "depth": widgets.IntSlider(value=depth, min=0, max=5, description="depth"),
+                "width": widgets.SelectionSlider(options=WIDTHS, value=width, description="width"),
+            }
+        )
+
+    def compute(self, depth: int, width: int) -> dict[str, Any]:
+        hidden = [width] * depth
+        table = count_parameters(MLP(self.n_inputs, hidden, self.n_outputs))
+        sizes = [self.n_inputs, *hidden, self.n_outputs]
+        return {"hidden": hidden, "sizes": sizes, "table": table, "total": mlp_n_params(sizes)}
+
+    def describe(self, state: dict[str, Any]) -> str:
+        return (
+            f"<code>hidden={state['hidden']}</code>: {_formula(state['sizes'])} = "
+            f"<b>{state['total']:,}</b> parameters"
+        )
+
+    def draw(self, state: dict[str, Any]) -> Figure:
+        fig, ax = plt.subplots(figsize=(6, 0.3 * len(state["table"]) + 1.3))
+        plot_parameter_counts(state["table"], ax=ax)
+        return fig
+
+
 def width_depth_explorer(
     n_inputs: int = 64, n_outputs: int = 10, depth: int = 1, width: int = 128
-) -> widgets.VBox:
+) -> WidthDepthExplorer:
     """Sliders for depth (hidden layers) and width (units per layer); redraws the parameter
     count per layer and the total, with the formula written out.
 
@@ -50,77 +80,77 @@ def width_depth_explorer(
             + ", ".join(map(str, WIDTHS))
             + "."
         )
-    depth_slider = widgets.IntSlider(value=depth, min=0, max=5, description="depth")
-    width_slider = widgets.SelectionSlider(options=WIDTHS, value=width, description="width")
-    text = widgets.HTML()
-    out = widgets.Output()
-    state: dict[str, Any] = {}
+    return WidthDepthExplorer(n_inputs, n_outputs, depth, width)
 
-    def redraw(_: Any = None) -> None:
-        hidden = [width_slider.value] * depth_slider.value
-        table = count_parameters(MLP(n_inputs, hidden, n_outputs))
-        sizes = [n_inputs, *hidden, n_outputs]
-        state.update(hidden=hidden, table=table, total=int(table["count"].sum()))
-        text.value = (
-            f"<code>hidden={hidden}</code>: {_formula(sizes)} = "
-            f"<b>{mlp_n_params(sizes):,}</b> parameters"
+
+class AugmentationExplorer(Explorer):
+    """Rotation, flip and "draw" (the random seed) controls over a grid of augmented digits."""
+
+    def __init__(
+        self, images: Any, labels: list[int], n_variants: int, rotation_degrees: float, seed: int
+    ) -> None:
+        self.images, self.labels, self.n_variants = images, labels, n_variants
+        super().__init__(
+            {
+                "rotation": widgets.IntSlider(
+                    value=int(rotation_degrees), min=0, max=180, step=5, description="rotation"
+                ),
+                "flip": widgets.Dropdown(options=FLIPS, value="none", description="flip"),
+                "draw": widgets.IntSlider(value=seed, min=0, max=100, description="draw (seed)"),
+            }
         )
-        out.clear_output(wait=True)
-        with out:
-            fig, ax = plt.subplots(figsize=(6, 0.3 * len(table) + 1.3))
-            plot_parameter_counts(table, ax=ax)
-            display(fig)
-            plt.close(fig)
 
-    depth_slider.observe(redraw, names="value")
-    width_slider.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([widgets.HBox([depth_slider, width_slider]), text, out])
-    box.controls = {"depth": depth_slider, "width": width_slider}
-    box.state = state
-    return box
+    def compute(self, rotation: int, flip: str, draw: int) -> dict[str, Any]:
+        grid = augmentation_grid(self.images, rotation, flip, self.n_variants, draw)
+        return {"grid": grid, "rotation_degrees": rotation, "flip": flip, "seed": draw}
+
+    def describe(self, state: dict[str, Any]) -> str:
+        return (
+            f"rotation drawn uniformly from ±{state['rotation_degrees']}°, flip: "
+            f"{state['flip']}. Column 0 is the original; the others are random draws."
+        )
+
+    def draw(self, state: dict[str, Any]) -> Figure:
+        n_images = len(self.labels)
+        fig, ax = plt.subplots(figsize=(0.6 * (self.n_variants + 1) + 1, 0.6 * n_images + 0.8))
+        title = f"rotation up to +/-{state['rotation_degrees']} degrees, flip: {state['flip']}"
+        plot_augmentation_grid(state["grid"], self.labels, title=title, ax=ax)
+        return fig
 
 
 def augmentation_explorer(
-    n_images: int = 5, n_variants: int = 7, rotation_degrees: float = 15.0, seed: int = 0
-) -> widgets.VBox:
+    n_images: int = 5,
+    n_variants: int = 7,
+    rotation_degrees: float = 15.0,
+    seed: int = 0,
+    digits: list[int] | None = None,
+) -> AugmentationExplorer:
     """A rotation slider, a flip choice and a "draw" slider (the random seed); redraws a
     grid of digits with random augmented copies next to each original.
 
-    Try large angles: a 6 rotated by 180 degrees is a 9, so the label is no longer true.
+    ``digits`` picks which digits to show (default: the first ``n_images`` of 0-9). Try
+    large angles: a 6 rotated by 180 degrees is a 9, so the label is no longer true.
     That is the limit on how much augmentation a dataset can take.
     """
     check_number("n_images", n_images, low=1, high=10, integer=True)
     check_number("n_variants", n_variants, low=1, high=12, integer=True)
     check_number("rotation_degrees", rotation_degrees, low=0, high=180)
     check_number("seed", seed, low=0, high=100, integer=True)
-    images, labels = digit_images(n_images, seed=0)
-    rotation = widgets.IntSlider(
-        value=int(rotation_degrees), min=0, max=180, step=5, description="rotation"
+    images, labels = digit_images(10, seed=0)
+    chosen = list(range(n_images)) if digits is None else list(digits)
+    if not chosen:
+        raise ValueError("digits=[] is not allowed: digits must list one or more of 0-9.")
+    for i, d in enumerate(chosen):
+        check_number(f"digits[{i}]", d, low=0, high=9, integer=True)
+    keep = [int((labels == d).nonzero()[0, 0]) for d in chosen]
+    return AugmentationExplorer(
+        images[keep], labels[keep].tolist(), n_variants, rotation_degrees, seed
     )
-    flip = widgets.Dropdown(options=FLIPS, value="none", description="flip")
-    draw = widgets.IntSlider(value=seed, min=0, max=100, description="draw (seed)")
-    out = widgets.Output()
-    state: dict[str, Any] = {}
-
-    def redraw(_: Any = None) -> None:
-        grid = augmentation_grid(images, rotation.value, flip.value, n_variants, draw.value)
-        state.update(grid=grid, rotation_degrees=rotation.value, flip=flip.value)
-        out.clear_output(wait=True)
-        with out:
-            fig, ax = plt.subplots(figsize=(0.6 * (n_variants + 1) + 1, 0.6 * n_images + 0.8))
-            title = f"rotation up to +/-{rotation.value} degrees, flip: {flip.value}"
-            plot_augmentation_grid(grid, labels.tolist(), title=title, ax=ax)
-            display(fig)
-            plt.close(fig)
-
-    for control in (rotation, flip, draw):
-        control.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([widgets.HBox([rotation, flip, draw]), out])
-    box.controls = {"rotation": rotation, "flip": flip, "draw": draw}
-    box.state = state
-    return box
 
 
-__all__ = ["augmentation_explorer", "width_depth_explorer"]
+__all__ = [
+    "AugmentationExplorer",
+    "WidthDepthExplorer",
+    "augmentation_explorer",
+    "width_depth_explorer",
+]

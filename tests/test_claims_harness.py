@@ -1,0 +1,105 @@
+"""The claims harness itself: it must notice a claim that fails on a seed, a claim that
+misses a fault it names, a notebook that does not follow the format, and it must pass
+a claim that does catch its fault. A tiny synthetic notebook keeps this fast."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import claims  # noqa: E402
+from faults import FAULTS, apply  # noqa: E402
+
+
+def _notebook(path: Path, sources: list[str]) -> Path:
+    cells = [
+        {"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None}
+        for s in sources
+    ]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb))
+    return path
+
+
+SETUP = "import torch\nimport hpcourse as hp\nrng = hp.setup(seed=0)"
+CATCHES = (
+    "# Claim check: one SGD step moves a weight by exactly lr times its gradient"
+    " (catches: lr_scaled)\n"
+    "w = torch.nn.Parameter(torch.ones(3))\nopt = torch.optim.SGD([w], lr=0.1)\n"
+    "w.grad = torch.ones(3)\nopt.step()\n"
+    "assert torch.allclose(w.detach(), torch.full((3,), 0.9)), w"
+)
+MISSES = "# Claim check: arithmetic still works (catches: dropout_ignored)\nassert 1 + 1 == 2"
+SEED_DEPENDENT = (
+    "# Claim check: the seed is below 2 (catches: lr_ignored)\n"
+    "from hpcourse.seeding import course_seed\nassert course_seed() < 2, course_seed()"
+)
+
+
+def test_parse_finds_claims_and_flags_format_problems(tmp_path):
+    path = _notebook(
+        tmp_path / "01_demo.ipynb",
+        [
+            SETUP,
+            CATCHES,
+            "# Claim check: no faults named\nassert True",
+            "# Illustration: the formula, shown\nassert 2 * 2 == 4",
+            "x = 1\nassert x == 1",
+            "# Claim check: unknown (catches: no_such_fault)\nassert True",
+        ],
+    )
+    nb = claims.parse_notebook(path)
+    assert [c.code_cell for c in nb.claims] == [1, 2, 5]
+    assert nb.claims[0].catches == ["lr_scaled"]
+    assert nb.claims[0].text == "one SGD step moves a weight by exactly lr times its gradient"
+    assert nb.illustrations == ["the formula, shown"]
+    joined = "\n".join(nb.problems)
+    assert "code cell 2: a claim check must name the faults it catches" in joined
+    assert "code cell 4: asserts something but is neither" in joined
+    assert "code cell 5: unknown fault 'no_such_fault'" in joined
+
+
+def test_harness_reports_caught_missed_and_seed_failures(tmp_path):
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    _notebook(nb_dir / "01_demo.ipynb", [SETUP, CATCHES, MISSES, SEED_DEPENDENT])
+    doc = tmp_path / "claims.md"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "claims.py"),
+            "--notebook-dir",
+            str(nb_dir),
+            "--seeds",
+            "1,2",
+            "--doc",
+            str(doc),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    out = proc.stdout
+    assert proc.returncode == 1, out
+    table = doc.read_text()
+    first = "| 01_demo | 1 | one SGD step moves a weight by exactly lr times its gradient |"
+    assert first + " lr_scaled | lr_ignored | 1, 2 |" in table  # lr_ignored: an extra catch
+    assert "| arithmetic still works | NOT: dropout_ignored (NOT caught) | - | 1, 2 |" in table
+    assert "names dropout_ignored but it was NOT caught" in out
+    assert "01_demo::Cell 3 seed 2" in out  # the seed-dependent claim failed on seed 2
+    assert "| 1; NOT: 2 (FAILED) |" in table
+
+
+def test_every_fault_has_a_description_and_unknown_faults_are_refused():
+    assert len(FAULTS) >= 15
+    for fault in FAULTS.values():
+        assert fault.description and fault.name.islower()
+    with pytest.raises(ValueError, match="fault='lr_typo' is not allowed"):
+        apply("lr_typo")

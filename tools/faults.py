@@ -1,0 +1,345 @@
+"""Faults to inject into a notebook's kernel, to prove that its claim checks can fail.
+
+A claim check names the faults it must catch: ``# Claim check: ... (catches: lr_scaled)``.
+``make claims`` runs the notebook with each named fault injected by a first cell::
+
+    import sys; sys.path.insert(0, "<repo>/tools"); import faults; faults.apply("lr_scaled")
+
+and verifies that the check then fails. The faults live here, outside the package, so
+hpcourse carries no sabotage code: each one monkeypatches PyTorch or an hpcourse
+function *from outside*, the way a real bug would silently change behaviour while the
+config and the History still report what was asked for.
+
+Most faults are at the PyTorch level (optimizer steps, dropout modules, the DataLoader),
+so they reach every engine that uses ``torch.optim`` and ``torch.nn``; the rest patch
+the one hpcourse function that decides the behaviour (``hpcourse.runs.lr_at`` for the
+lr of a step, ``hpcourse.rules`` for divergence and patience, ...). An engine that
+bypasses these (say a vectorized optimizer) must add its own patch to the fault.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A named bug: what it breaks, in one sentence, and the function that injects it."""
+
+    name: str
+    description: str
+    inject: Callable[[], None]
+
+
+def _rebind(module: Any, attribute: str, replacement: Any) -> None:
+    """Replace ``module.attribute`` and every already-imported hpcourse alias of it.
+
+    Later ``from module import attribute`` statements see the replacement because the
+    module attribute itself is replaced; modules that imported the name earlier are
+    found and patched here.
+    """
+    original = getattr(module, attribute)
+    setattr(module, attribute, replacement)
+    for name, loaded in list(sys.modules.items()):
+        if name.startswith("hpcourse") and loaded is not None and loaded is not module:
+            for key, value in list(vars(loaded).items()):
+                if value is original:
+                    setattr(loaded, key, replacement)
+
+
+def _wrap_step(change: Callable[[dict[str, Any]], None]) -> None:
+    """Wrap the ``step`` of torch's optimizers: ``change`` edits each param group for the
+    duration of the step, and the group is put back afterwards, so anything that reads
+    ``param_groups`` (the History's ``step_lr``, a babysitting callback) sees what was asked."""
+    import torch
+
+    for cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW):
+        original = cls.step
+
+        @functools.wraps(original)
+        def step(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            saved = [dict(group) for group in self.param_groups]
+            for group in self.param_groups:
+                change(group)
+            try:
+                return _original(self, *args, **kwargs)
+            finally:
+                for group, old in zip(self.param_groups, saved, strict=True):
+                    group.update({k: v for k, v in old.items() if k != "params"})
+
+        cls.step = step  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- optimizer
+
+
+def _lr_ignored() -> None:
+    def change(group: dict[str, Any]) -> None:
+        group["lr"] = 1e-3  # torch's default for SGD and Adam: as if lr were never passed
+
+    _wrap_step(change)
+
+
+def _lr_scaled() -> None:
+    def change(group: dict[str, Any]) -> None:
+        group["lr"] = 3.0 * group["lr"]
+
+    _wrap_step(change)
+
+
+def _momentum_ignored() -> None:
+    def change(group: dict[str, Any]) -> None:
+        if "momentum" in group:
+            group["momentum"] = 0.0
+            group["nesterov"] = False
+
+    _wrap_step(change)
+
+
+def _weight_decay_ignored() -> None:
+    def change(group: dict[str, Any]) -> None:
+        group["weight_decay"] = 0.0
+
+    _wrap_step(change)
+
+
+def _adam_is_momentum() -> None:
+    import torch
+
+    class SGDPosingAsAdam(torch.optim.SGD):
+        def __init__(
+            self,
+            params: Any,
+            lr: float = 1e-3,
+            betas: tuple[float, float] = (0.9, 0.999),
+            eps: float = 1e-8,
+            weight_decay: float = 0.0,
+            **_: Any,
+        ) -> None:
+            super().__init__(params, lr=lr, momentum=betas[0], weight_decay=weight_decay)
+
+    torch.optim.Adam = SGDPosingAsAdam  # type: ignore[misc]
+    torch.optim.AdamW = SGDPosingAsAdam  # type: ignore[misc]
+
+
+def _grad_clip_ignored() -> None:
+    import torch
+
+    def clip(parameters: Any, max_norm: float, *args: Any, **kwargs: Any) -> torch.Tensor:
+        grads = [p.grad for p in parameters if p.grad is not None]
+        return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+    torch.nn.utils.clip_grad_norm_ = clip  # type: ignore[assignment]
+
+
+# --------------------------------------------------------------------------- learning rate
+
+
+def _schedule_ignored() -> None:
+    import hpcourse.runs as runs
+
+    def lr_at(config: Any, step: int, steps_per_epoch: int) -> float:
+        return float(config.lr)
+
+    _rebind(runs, "lr_at", lr_at)
+
+
+def _warmup_ignored() -> None:
+    import hpcourse.schedules as schedules
+
+    original = schedules.lr_factor
+
+    def lr_factor(schedule: str, step: int, total_steps: int, **kwargs: Any) -> float:
+        kwargs["warmup_steps"] = 0
+        return original(schedule, step, total_steps, **kwargs)
+
+    _rebind(schedules, "lr_factor", lr_factor)
+
+
+# --------------------------------------------------------------------------- data and batches
+
+
+def _batch_size_ignored() -> None:
+    import hpcourse.runs as runs
+
+    original = runs.epoch_batches
+
+    def epoch_batches(x: Any, y: Any, batch_size: int, **kwargs: Any) -> Any:
+        return original(x, y, min(32, len(y)), **kwargs)
+
+    _rebind(runs, "epoch_batches", epoch_batches)
+
+
+def _shuffle_off() -> None:
+    import torch
+
+    import hpcourse.runs as runs
+
+    original = runs.epoch_batches
+
+    def epoch_batches(x: Any, y: Any, batch_size: int, **kwargs: Any) -> Any:
+        kwargs["shuffle"] = False
+        return original(x, y, batch_size, **kwargs)
+
+    _rebind(runs, "epoch_batches", epoch_batches)
+    torch.utils.data.RandomSampler.__iter__ = (  # type: ignore[method-assign]
+        lambda self: iter(range(len(self.data_source)))
+    )
+
+
+def _workers_change_order() -> None:
+    import torch
+
+    original = torch.utils.data.DataLoader.__init__
+
+    @functools.wraps(original)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("num_workers", 0) > 0:  # as if each worker set-up reseeded the order
+            kwargs["generator"] = torch.Generator().manual_seed(12345 + kwargs["num_workers"])
+        original(self, *args, **kwargs)
+
+    torch.utils.data.DataLoader.__init__ = init  # type: ignore[method-assign]
+
+
+def _val_leak() -> None:
+    import hpcourse.data as data_module
+
+    original = data_module.load_dataset
+
+    @functools.wraps(original)
+    def load_dataset(*args: Any, **kwargs: Any) -> Any:
+        data = original(*args, **kwargs)
+        n = min(len(data.y_val), len(data.y_train))
+        data.x_val, data.y_val = data.x_train[:n].clone(), data.y_train[:n].clone()
+        return data
+
+    _rebind(data_module, "load_dataset", load_dataset)
+    import hpcourse
+
+    hpcourse.__dict__.pop("load_dataset", None)  # the lazy top-level name is looked up again
+
+
+def _augmentation_ignored() -> None:
+    import hpcourse.augmentation as augmentation
+
+    def make_augmentation(rotation_degrees: float = 0.0, flip: str = "none") -> Any:
+        return lambda image: image.clone()
+
+    _rebind(augmentation, "make_augmentation", make_augmentation)
+
+
+# --------------------------------------------------------------------------- model
+
+
+def _dropout_ignored() -> None:
+    import torch
+
+    original = torch.nn.Dropout.__init__
+
+    @functools.wraps(original)
+    def init(self: Any, p: float = 0.5, *args: Any, **kwargs: Any) -> None:
+        original(self, 0.0, *args, **kwargs)
+
+    torch.nn.Dropout.__init__ = init  # type: ignore[method-assign]
+
+
+def _seed_ignored() -> None:
+    import contextlib
+
+    import hpcourse.runs as runs
+
+    original = runs.prepare_run
+
+    @contextlib.contextmanager
+    def prepare_run(config: Any, data: Any, model: Any = None) -> Any:
+        with original(config.replace(seed=0), data, model) as run:
+            run.config = config
+            yield run
+
+    _rebind(runs, "prepare_run", prepare_run)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _divergence_never_flagged() -> None:
+    import hpcourse.rules as rules
+
+    def step_diverged(loss: float, first_loss: float, diverge_factor: float) -> bool:
+        return False
+
+    _rebind(rules, "step_diverged", step_diverged)
+
+
+def _early_stopping_ignored() -> None:
+    import hpcourse.rules as rules
+
+    rules.BestEpoch.should_stop = property(lambda self: False)  # type: ignore[method-assign]
+
+
+FAULTS: dict[str, Fault] = {
+    fault.name: fault
+    for fault in [
+        Fault("lr_ignored", "every optimizer steps with lr=1e-3, whatever was asked", _lr_ignored),
+        Fault("lr_scaled", "every optimizer steps with 3x the lr that was asked", _lr_scaled),
+        Fault("momentum_ignored", "SGD steps without momentum", _momentum_ignored),
+        Fault(
+            "adam_is_momentum",
+            "Adam and AdamW are SGD with momentum beta1 in disguise",
+            _adam_is_momentum,
+        ),
+        Fault("weight_decay_ignored", "no optimizer applies weight decay", _weight_decay_ignored),
+        Fault(
+            "grad_clip_ignored",
+            "gradient clipping reports the norm but never rescales",
+            _grad_clip_ignored,
+        ),
+        Fault("schedule_ignored", "every step uses the base lr: no schedule", _schedule_ignored),
+        Fault("warmup_ignored", "schedules start at full lr: no warmup", _warmup_ignored),
+        Fault(
+            "batch_size_ignored",
+            "training slices batches of 32 whatever the config says",
+            _batch_size_ignored,
+        ),
+        Fault("shuffle_off", "every epoch sees the examples in the same order", _shuffle_off),
+        Fault(
+            "workers_change_order",
+            "a DataLoader with worker processes draws another batch order",
+            _workers_change_order,
+        ),
+        Fault("val_leak", "the validation split is a copy of training examples", _val_leak),
+        Fault(
+            "augmentation_ignored",
+            "the augmentation pipeline returns images unchanged",
+            _augmentation_ignored,
+        ),
+        Fault("dropout_ignored", "dropout layers drop nothing", _dropout_ignored),
+        Fault(
+            "seed_ignored", "every run trains with seed 0, whatever its config says", _seed_ignored
+        ),
+        Fault(
+            "divergence_never_flagged",
+            "a run whose loss blows up is never marked diverged",
+            _divergence_never_flagged,
+        ),
+        Fault(
+            "early_stopping_ignored",
+            "patience never stops a run",
+            _early_stopping_ignored,
+        ),
+    ]
+}
+
+
+def apply(name: str) -> None:
+    """Inject the fault ``name`` into this process (call it before the notebook's imports)."""
+    if name not in FAULTS:
+        raise ValueError(
+            f"fault={name!r} is not allowed: fault must be one of {', '.join(sorted(FAULTS))}."
+        )
+    FAULTS[name].inject()
+    print(f"[claims harness] fault injected: {name}: {FAULTS[name].description}")
