@@ -15,12 +15,15 @@ LAB_ARGS = $(if $(NO_BROWSER),--no-browser --ServerApp.port=$(PORT),) \
 
 .PHONY: setup lab test claims lint format bench questions clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt tools/jupyterlab-overrides.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hpcourse needs Python 3.11 or newer; run make PYTHON=python3.11 ..."'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name hpcourse --display-name "Python (hpcourse)"
+	@# no "get notified about Jupyter news?" pop-up over a learner's first notebook
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp tools/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install the course
@@ -31,6 +34,7 @@ lab: setup  ## open the course in JupyterLab (NO_BROWSER=1 for a headless server
 test: setup  ## unit tests, every notebook through nbval, question-bank checks, lint, types
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 claims: setup  ## every claim check on seeds 1-3 and under each fault it names; writes docs/claims.md

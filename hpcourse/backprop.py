@@ -122,6 +122,7 @@ def mlp_gradients(
         if i == len(layers) - 1:
             logits = a
             break
+        assert activation is not None  # an MLP with a hidden layer has an activation
         h = _activate(activation, a)
         pre.append(a)
         post.append(h)
@@ -144,7 +145,9 @@ def mlp_gradients(
         layer.bias.grad = g.sum(dim=0)
         if i > 0:
             gh = g @ layer.weight
-            if drop[i - 1] is not None:
-                gh.mul_(drop[i - 1])
+            mask = drop[i - 1]
+            if mask is not None:
+                gh.mul_(mask)
+            assert activation is not None
             g = gh.mul_(_derivative(activation, pre[i - 1], post[i - 1]))
     return float(loss)

@@ -55,12 +55,12 @@ class Dataset:
     feature_mean: np.ndarray | None = field(default=None, repr=False)
     feature_std: np.ndarray | None = field(default=None, repr=False)
 
-    def unstandardize(self, x: torch.Tensor) -> np.ndarray:
+    def unstandardize(self, x: torch.Tensor | np.ndarray) -> np.ndarray:
         """Undo the standardization, e.g. to draw an image as it really looks."""
-        x = x.detach().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        values = x.detach().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
         if self.feature_mean is None or self.feature_std is None:
-            return x
-        return x * self.feature_std + self.feature_mean
+            return values
+        return values * self.feature_std + self.feature_mean
 
     @property
     def n_features(self) -> int:
@@ -187,7 +187,7 @@ def _mnist1d(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     arrays = {k: np.asarray(d[k]) for k in ("x", "y", "x_test", "y_test")}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}.npz")
-    np.savez(tmp, **arrays)
+    np.savez(tmp, x=arrays["x"], y=arrays["y"], x_test=arrays["x_test"], y_test=arrays["y_test"])
     os.replace(tmp, path)  # atomic: a killed process never leaves a half-written cache
     return arrays["x"], arrays["y"], arrays["x_test"], arrays["y_test"]
 

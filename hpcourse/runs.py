@@ -100,7 +100,7 @@ def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter]) -> torch
     params = list(params)
     opt, wd = config.optimizer, config.weight_decay
     if opt in ("sgd", "momentum"):
-        cls: type[torch.optim.Optimizer] = torch.optim.SGD
+        cls: Any = torch.optim.SGD  # the classes take different keyword arguments
         kwargs: dict[str, Any] = {"weight_decay": wd}
         if opt == "momentum":
             kwargs.update(momentum=config.momentum, nesterov=config.nesterov)

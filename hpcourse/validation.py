@@ -50,10 +50,11 @@ def check_number(
     if isinstance(value, bool) or not isinstance(value, Integral if integer else Real):
         kind = "an integer" if integer else "a number"
         raise ValueError(f"{name}={value!r} is not allowed: {name} must be {kind} {allowed}.")
-    if not math.isfinite(value):
+    number = float(value)
+    if not math.isfinite(number):
         raise ValueError(f"{name}={value!r} is not allowed: {name} must be finite.")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and (value >= high if high_open else value > high)
+    too_low = low is not None and (number <= low if low_open else number < low)
+    too_high = high is not None and (number >= high if high_open else number > high)
     if too_low or too_high:
         kind = "an integer " if integer else ""
         raise ValueError(f"{name}={value!r} is not allowed: {name} must be {kind}{allowed}.")

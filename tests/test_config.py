@@ -63,3 +63,33 @@ def test_train_rejects_things_that_are_not_configs_or_datasets():
         hp.train(3, hp.load_dataset("digits"))
     with pytest.raises(ValueError, match="data=.* must be a hpcourse Dataset"):
         hp.train({}, "digits")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("shuffle", "no"), ("shuffle", 0), ("nesterov", "yes"), ("restore_best", 2)],
+)
+def test_boolean_fields_accept_only_true_or_false(field, value):
+    # "no" is truthy in Python: accepting it would silently shuffle when asked not to
+    with pytest.raises(ValueError, match=rf"{field}={value!r} is not allowed: .* True or False"):
+        hp.TrainConfig.from_dict({field: value})
+
+
+def test_new_fields_are_checked():
+    with pytest.raises(ValueError, match=r"grad_clip=0 is not allowed: grad_clip must be > 0"):
+        hp.TrainConfig(grad_clip=0)
+    with pytest.raises(ValueError, match="warmup_epochs=2 is not allowed with schedule='onecycle'"):
+        hp.TrainConfig(schedule="onecycle", warmup_epochs=2)
+    assert hp.TrainConfig(grad_clip=1.0, schedule="onecycle").grad_clip == 1.0
+
+
+def test_config_module_imports_no_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import hpcourse.config, hpcourse.results, hpcourse.rules, "
+        "hpcourse.seeding; print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", "config/results/rules/seeding must not import torch"

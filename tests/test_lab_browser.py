@@ -47,11 +47,11 @@ def lab(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["JUPYTER_TOKEN"] = TOKEN
     # Our own user settings: no autosave (the test must never write outputs into the
-    # stored notebooks) and no news pop-up over the page.
+    # stored notebooks). The news pop-up is switched off by the course's own overrides.json,
+    # which `make setup` installs into the venv; a test below checks it took effect.
     settings = tmp_path_factory.mktemp("lab-settings")
     for plugin, values in {
         "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
-        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
     }.items():
         path = settings / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +95,14 @@ def test_make_lab_serves_the_course_with_its_kernel(lab):
     assert specs["hpcourse"]["spec"]["display_name"] == "Python (hpcourse)"
     files = {c["name"] for c in _get(f"{lab}/api/contents?token={TOKEN}")["content"]}
     assert "00_start_here.ipynb" in files, "JupyterLab should open on notebooks/"
+
+
+def test_the_course_environment_turns_off_the_news_pop_up(lab):
+    plugin = "@jupyterlab/apputils-extension:notification"
+    # overrides.json replaces the defaults of the plugin's schema (upstream: "none" = ask)
+    schema = _get(f"{lab}/lab/api/settings/{plugin}?token={TOKEN}")["schema"]["properties"]
+    assert schema["fetchNews"]["default"] == "false", schema["fetchNews"]
+    assert schema["checkForUpdates"]["default"] is False
 
 
 def test_widget_redraws_in_a_real_browser(lab, tmp_path):
@@ -142,6 +150,7 @@ def test_widget_redraws_in_a_real_browser(lab, tmp_path):
         )
         assert readout.inner_text().strip() == "7"
         assert "Error displaying widget" not in page.content()
+        assert "Jupyter news" not in page.content(), "the news pop-up covers the notebook"
         page.screenshot(path=str(tmp_path / "after.png"))
         browser.close()
     assert (ROOT / "notebooks" / "00_start_here.ipynb").read_bytes() == stored

@@ -56,16 +56,56 @@ def test_environment_yml_and_pyproject_name_the_same_packages():
     assert conda_names == pip_names
 
 
-def test_constraints_pin_every_dependency_and_the_torch_pair():
+def _pins() -> dict[str, str]:
     pins = {}
     for line in (ROOT / "constraints.txt").read_text().splitlines():
         if line and not line.startswith("#"):
             name, version = line.split("==")
             pins[_name(name)] = version
+    return pins
+
+
+def test_constraints_satisfy_pyproject_and_environment_yml():
+    """One environment described three times: the exact pins must lie inside the ranges
+    that pyproject.toml (pip) and environment.yml (conda) allow."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    pins = _pins()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
-    assert {_name(r) for r in wanted} <= set(pins)
-    assert pins["torch"] == "2.14.1" and pins["torchvision"] == "0.29.1"
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            wanted += [r for r in dep["pip"] if not r.startswith("-e")]
+        elif _name(dep) not in ("python", "pip"):
+            name = _name(dep)
+            wanted.append(CONDA_TO_PYPI.get(name, name) + dep[len(name) :])
+    for text in wanted:
+        requirement = Requirement(text)
+        name = _name(requirement.name)
+        assert name in pins, f"constraints.txt does not pin {name}"
+        assert Version(pins[name]) in requirement.specifier, (text, pins[name])
+
+
+def test_torch_and_torchvision_are_a_matching_pair():
+    """torchvision 0.N is built for torch 2.(N - 15): 0.29 for 2.14, 0.24 for 2.9."""
+    from packaging.version import Version
+
+    pins = _pins()
+    torch, vision = Version(pins["torch"]), Version(pins["torchvision"])
+    assert (torch.major, torch.minor) == (2, vision.minor - 15), (torch, vision)
+
+
+def test_the_installed_environment_is_the_pinned_one():
+    from importlib import metadata
+
+    for name, version in _pins().items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue  # platform-specific pins (e.g. CUDA wheels) may be absent
+        assert installed.split("+")[0] == version, f"{name}: installed {installed}, pinned {version}"
 
 
 def test_readme_commands_exist_and_ci_runs_the_test_command():

@@ -81,3 +81,35 @@ def test_killing_the_process_mid_sweep_keeps_every_finished_run(tmp_path):
         records = hp.ExperimentLog(path).records()
     assert [r["config"]["seed"] for r in records] == [0, 1, 2]
     assert all("final_val_acc" in r["metrics"] for r in records)
+
+
+def test_a_sweep_resumed_after_a_crash_loses_no_record(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    log = hp.ExperimentLog(path)
+    log.append({"config": {"seed": 0}})
+    with open(path, "a") as f:
+        f.write('{"config": {"seed": 1, "l')  # the crash: a fragment with no newline
+    log.append({"config": {"seed": 1}})  # the resumed sweep writes the run again
+    log.append({"config": {"seed": 2}})
+    with pytest.warns(UserWarning, match="line 2 is incomplete or damaged"):
+        seeds = [r["config"]["seed"] for r in log.records()]
+    assert seeds == [0, 1, 2]
+
+
+def test_strings_that_look_like_numbers_stay_strings(tmp_path):
+    log = hp.ExperimentLog(tmp_path / "runs.jsonl")
+    record = {"note": "inf", "tags": ["nan", "-inf"], "loss": float("-inf")}
+    log.append(record)
+    back = log.records()[0]
+    assert back["note"] == "inf" and back["tags"] == ["nan", "-inf"]
+    assert back["loss"] == float("-inf")
+
+
+def test_a_diverged_run_logs_nan_accuracy_not_the_untrained_one(tmp_path):
+    log = hp.ExperimentLog(tmp_path / "runs.jsonl")
+    h = hp.train({"lr": 1e4, "epochs": 2}, hp.load_dataset("digits"), log=log)
+    assert h.diverged and h.val_acc[0] > 0  # the untrained model was measured ...
+    metrics = log.records()[0]["metrics"]
+    assert metrics["final_val_acc"] != metrics["final_val_acc"]  # ... but is not the result
+    assert metrics["best_val_acc"] != metrics["best_val_acc"]
+    assert metrics["final_val_loss"] == float("inf")

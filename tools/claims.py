@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 number = int(name.split()[1])
                 claim = claim_cells.get(number)
-                if job.fault is None:
+                if job.seed is not None:
                     if claim is not None:
                         claim.seeds[job.seed] = _seed_verdict(outcome)
                         if outcome["outcome"] != "passed":
@@ -353,9 +353,8 @@ def main(argv: list[str] | None = None) -> int:
                             f"{job.notebook.path.stem}::{name} seed {job.seed} "
                             f"(not a claim) failed:\n{outcome['message'][-800:]}"
                         )
-                elif claim is not None and outcome["outcome"] != "passed":
-                    if outcome["assertion"]:
-                        claim.also_fails_under.add(job.fault)
+                elif job.fault is not None and claim is not None and outcome["assertion"]:
+                    claim.also_fails_under.add(job.fault)
             if job.fault is not None:
                 for claim in job.notebook.claims:
                     if job.fault not in claim.catches:

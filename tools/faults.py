@@ -122,8 +122,8 @@ def _adam_is_momentum() -> None:
         ) -> None:
             super().__init__(params, lr=lr, momentum=betas[0], weight_decay=weight_decay)
 
-    torch.optim.Adam = SGDPosingAsAdam  # type: ignore[misc]
-    torch.optim.AdamW = SGDPosingAsAdam  # type: ignore[misc]
+    torch.optim.Adam = SGDPosingAsAdam  # type: ignore[misc,assignment]
+    torch.optim.AdamW = SGDPosingAsAdam  # type: ignore[misc,assignment]
 
 
 def _grad_clip_ignored() -> None:
@@ -133,7 +133,7 @@ def _grad_clip_ignored() -> None:
         grads = [p.grad for p in parameters if p.grad is not None]
         return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
-    torch.nn.utils.clip_grad_norm_ = clip  # type: ignore[assignment]
+    torch.nn.utils.clip_grad_norm_ = clip
 
 
 # --------------------------------------------------------------------------- learning rate
@@ -278,7 +278,7 @@ def _divergence_never_flagged() -> None:
 def _early_stopping_ignored() -> None:
     import hpcourse.rules as rules
 
-    rules.BestEpoch.should_stop = property(lambda self: False)  # type: ignore[method-assign]
+    rules.BestEpoch.should_stop = property(lambda self: False)  # type: ignore[assignment]
 
 
 FAULTS: dict[str, Fault] = {

@@ -19,7 +19,7 @@ Tests, and curious learners, drive an explorer from Python the same way for all 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -52,9 +52,9 @@ class Explorer(widgets.VBox):
         """The current value of every control that has one."""
         return {k: c.value for k, c in self.controls.items() if hasattr(c, "value")}
 
-    def compute(self, **values: Any) -> dict[str, Any]:
-        """The numbers to draw for these control values."""
-        raise NotImplementedError
+    #: ``compute(**values)``: the numbers to draw for these control values (each subclass
+    #: names its own controls as keyword arguments, hence a callable attribute here).
+    compute: Callable[..., dict[str, Any]]
 
     def draw(self, state: dict[str, Any]) -> Figure:
         """A new figure showing ``state``."""
