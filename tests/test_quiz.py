@@ -32,6 +32,13 @@ def bank():
     return load_bank()
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Quizzes save a practice record in the cache folder: keep it out of the real one."""
+    monkeypatch.setenv("HPCOURSE_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
 def first(bank, kind, **filters):
     """The first question (after selection with ``filters``) whose quiz is of ``kind``."""
     return next(q for q in select_questions(bank, **filters) if isinstance(q.quiz, kind))
@@ -107,9 +114,9 @@ def test_check_answer_numeric_uses_tolerance_and_mistake_feedback(bank):
 
 
 def test_check_answer_fraction_accepts_percent(bank):
-    q = next(q for q in bank if q.id == "log-uniform-decade-share")
-    assert check_answer(q, "25%").correct
-    assert not check_answer(q, "90%").correct
+    q = next(q for q in bank if q.id == "uniform-share-top-decade")
+    assert check_answer(q, "90%").correct
+    assert not check_answer(q, "25%").correct
 
 
 def test_score_counts_only_first_attempts():
@@ -321,7 +328,7 @@ def test_terminal_list_topics():
 
 
 def test_python_dash_m_quiz_reads_stdin(bank):
-    """The real entry point, in a subprocess, fed by a pipe (one run: it imports torch)."""
+    """The real entry point, in a subprocess, fed by a pipe."""
     questions = select_questions(bank, difficulty="easy", topics="learning_rate", n=2, seed=0)
     answers = "\n".join(right_answer(q) for q in questions) + "\n"
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}

@@ -7,7 +7,11 @@ The bank (``interview_questions/bank.yaml``) is the single source; see
   over the whole bank, with filters the learner can change;
 * ``notebook_quiz("02_learning_rate", n=3)``: the questions one notebook demonstrates;
 * ``python -m hpcourse.quiz --level medium --topic learning_rate``: the terminal quiz;
+  ``--review`` asks the questions due for spaced repetition first, ``--reset`` forgets;
 * ``python -m hpcourse.quiz.render [--check]``: the Markdown files, answers folded.
+
+Both quizzes remember first attempts in a practice record in the learner's cache
+folder (:mod:`hpcourse.quiz.practice`).
 
 The widget functions import ipywidgets only when called, so the terminal quiz and
 the renderer start without it.
@@ -46,23 +50,25 @@ def quiz_widget(
     difficulty: str | Sequence[str] | None = None,
     n: int | None = None,
     seed: int = 0,
+    remember: bool = True,
 ) -> QuizWidget:
     """An interview quiz widget over the whole bank; display it as a cell's last expression.
 
     ``topics`` and ``difficulty`` take one id or several (see ``TOPICS`` and
     ``DIFFICULTIES``); ``n`` caps the number of questions; ``seed`` fixes their order.
+    First attempts are saved to the practice record unless ``remember=False``.
     Bad values raise ``ValueError`` naming the argument, the value and what is allowed.
     """
     from hpcourse.quiz.widget import quiz_widget as build
 
-    return build(topics=topics, difficulty=difficulty, n=n, seed=seed)
+    return build(topics=topics, difficulty=difficulty, n=n, seed=seed, remember=remember)
 
 
-def notebook_quiz(notebook: str, n: int = 3, seed: int = 0) -> QuizWidget:
+def notebook_quiz(notebook: str, n: int = 3, seed: int = 0, remember: bool = True) -> QuizWidget:
     """A quiz of the checkable questions whose demo lives in ``notebook`` (e.g. "02_learning_rate").
 
     Raises ``ValueError`` if no question links to that notebook.
     """
     from hpcourse.quiz.widget import notebook_quiz as build
 
-    return build(notebook, n=n, seed=seed)
+    return build(notebook, n=n, seed=seed, remember=remember)

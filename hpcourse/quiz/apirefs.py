@@ -65,6 +65,8 @@ def api_problem(reference: ApiReference) -> str | None:
         return f"{reference}: {reference.name} does not exist ({error})"
     if not reference.args:
         return None
+    if not callable(target):
+        return f"{reference}: {reference.name} is not callable, so it takes no arguments"
     try:
         parameters = inspect.signature(target).parameters
     except (TypeError, ValueError):

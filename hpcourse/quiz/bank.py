@@ -7,10 +7,18 @@ misspelt topic); :func:`bank_problems` adds the checks a schema cannot express
 numeric "common mistakes" that the checker really rejects). :func:`load_bank`
 runs both and turns each record into a frozen dataclass, so the quiz code never
 handles raw dictionaries.
+
+Where the files are found: ``interview_questions/`` is the single copy in the
+repository, and the build maps it onto the data package ``hpcourse._bank`` (see
+``[tool.setuptools]`` in ``pyproject.toml``), so a wheel carries it and
+:mod:`importlib.resources` finds it in any install. An editable install made before
+that mapping existed cannot import ``hpcourse._bank``; the folder beside the source
+tree is used then.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import math
 from collections import Counter
@@ -23,8 +31,41 @@ from typing import Any
 import jsonschema
 import yaml
 
-#: ``interview_questions/`` at the repository root (the package is installed editable).
-BANK_DIR = Path(__file__).resolve().parents[2] / "interview_questions"
+#: The data package that ``interview_questions/`` becomes in a build.
+DATA_PACKAGE = "hpcourse._bank"
+
+#: ``interview_questions/`` beside the source tree (a checkout).
+SOURCE_BANK_DIR = Path(__file__).resolve().parents[2] / "interview_questions"
+
+
+def find_bank_dir() -> Path:
+    """The folder holding ``bank.yaml`` and ``schema.json`` in this install.
+
+    First the data package (wheels, and editable installs that know the mapping), then
+    the folder beside the source tree. Raises ``FileNotFoundError`` saying where it
+    looked if neither has the bank.
+    """
+    candidates: list[Path] = []
+    try:
+        packaged = importlib.resources.files(DATA_PACKAGE)
+    except ModuleNotFoundError:
+        packaged = None
+    # An installed wheel is unpacked on disk, so its resources are plain paths.
+    if isinstance(packaged, Path):
+        candidates.append(packaged)
+    candidates.append(SOURCE_BANK_DIR)
+    for folder in candidates:
+        if (folder / "bank.yaml").is_file():
+            return folder
+    looked = ", ".join(str(folder) for folder in candidates)
+    raise FileNotFoundError(
+        f"the interview question bank (bank.yaml) is in none of: {looked}. "
+        "Reinstall hpcourse, or run from a checkout of the course."
+    )
+
+
+#: Where this install keeps the bank; the renderer writes the Markdown files beside it.
+BANK_DIR = find_bank_dir()
 BANK_PATH = BANK_DIR / "bank.yaml"
 SCHEMA_PATH = BANK_DIR / "schema.json"
 
@@ -36,14 +77,25 @@ TOPICS: dict[str, str] = {
     "parameters_vs_hyperparameters": "Parameters vs hyperparameters",
     "underfitting_overfitting": "Underfitting vs overfitting",
     "data_pipeline": "The data pipeline",
+    "validation_methodology": "Validation methodology",
+    "experiment_tracking": "Experiment tracking and configs",
+    "reproducibility": "Reproducibility mechanics",
     "learning_rate": "Learning rate",
     "batch_size": "Batch size",
     "epochs_early_stopping": "Epochs and early stopping",
     "depth_width": "Depth and width",
+    "initialization_activation": "Initialization and activation",
+    "normalization_layers": "Batch norm and other normalization layers",
     "dropout": "Dropout",
-    "weight_decay": "Weight decay",
+    "weight_decay": "Weight decay and L1/L2 penalties",
+    "label_smoothing_mixup": "Label smoothing and mixup",
     "momentum_adam": "Momentum and Adam's betas",
+    "optimizer_choice": "Choosing the optimizer",
+    "gradient_clipping": "Exploding gradients and clipping",
     "schedules_warmup": "Schedules and warmup",
+    "rnn_embeddings": "RNN and embedding hyperparameters",
+    "fine_tuning": "Fine-tuning pretrained models",
+    "scale_practice": "Hyperparameters at scale",
     "log_scale_sampling": "Sampling on a log scale",
     "search_strategies": "Grid, random and quasi-random search",
     "coarse_to_fine": "Coarse-to-fine search",
@@ -51,6 +103,7 @@ TOPICS: dict[str, str] = {
     "successive_halving_hyperband": "Successive halving and Hyperband",
     "population_based_training": "Population-based training",
     "babysitting_vs_caviar": "Babysitting vs caviar",
+    "tuning_budget": "Tuning on a fixed budget",
     "seed_variance": "Seed variance",
     "validation_overfitting": "Overfitting the validation set",
     "batch_lr_scaling": "Batch size and learning-rate scaling",
@@ -124,7 +177,11 @@ class Source:
 
 @dataclass(frozen=True)
 class Question:
-    """One interview question with its answers, demo link, quiz form and sources."""
+    """One interview question with its answers, demo link, quiz form and sources.
+
+    Open-ended questions (a plan to write, a run to debug) carry a ``rubric``, the points
+    a strong answer makes, instead of a quiz form that would give the answer away.
+    """
 
     id: str
     difficulty: str
@@ -137,6 +194,7 @@ class Question:
     cell: str | None
     quiz: QuizForm | None
     sources: tuple[Source, ...]
+    rubric: tuple[str, ...] = ()
 
     @property
     def checkable(self) -> bool:
@@ -183,6 +241,8 @@ def bank_problems(records: Sequence[Mapping[str, Any]]) -> list[str]:
             elif target not in known:
                 problems.append(f"{qid}: follow-up {target!r} is not a question id")
         quiz = record["quiz"]
+        if quiz is None and not record.get("rubric"):
+            problems.append(f"{qid}: has neither a quiz form nor a rubric to grade an answer by")
         if quiz is None:
             continue
         if quiz["kind"] == "multiple_choice":
@@ -255,6 +315,7 @@ def question_from_record(record: Mapping[str, Any]) -> Question:
         cell=record["cell"],
         quiz=_quiz_from_record(record["quiz"]),
         sources=tuple(_source_from_record(s) for s in record["sources"]),
+        rubric=tuple(" ".join(point.split()) for point in record.get("rubric", ())),
     )
 
 

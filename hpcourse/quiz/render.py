@@ -26,8 +26,9 @@ from hpcourse.quiz.checking import answer_hint, expected_text, format_number, le
 AUDIENCE = {
     "easy": "Warm-up questions for junior data scientists (learning path level 2)",
     "medium": "Questions for data scientists who tune models for a living (learning path level 3)",
-    "hard": "Questions that separate people who have tuned at scale from those who have read "
-    "about it (learning path level 3)",
+    "hard": "Scenarios that separate people who have tuned models from those who have read "
+    "about it: runs and tables to diagnose, plans to write for a budget, debugging stories "
+    "(learning path level 3)",
 }
 
 PREFIX = {"easy": "E", "medium": "M", "hard": "H"}
@@ -99,6 +100,12 @@ def link_to(question: Question, current: str, labels: dict[str, str]) -> str:
 def render_quiz_prompt(question: Question) -> list[str]:
     quiz = question.quiz
     if quiz is None:
+        if question.rubric:
+            return [
+                "**Open question:** plan your answer (out loud or on paper), then compare it "
+                "with the rubric under *Answer*.",
+                "",
+            ]
         return []
     if isinstance(quiz, MultipleChoice):
         lines = ["**Check yourself** (one answer is right):", ""]
@@ -121,6 +128,15 @@ def render_quiz_key(question: Question) -> list[str]:
     if quiz.mistakes:
         lines += ["", "Common slips:", ""]
         lines += [f"- {format_number(m.value)}: {one_line(m.feedback)}" for m in quiz.mistakes]
+    return lines + [""]
+
+
+def render_rubric(question: Question) -> list[str]:
+    """The points a strong answer makes, for open-ended questions."""
+    if not question.rubric:
+        return []
+    lines = ["**What a strong answer covers:**", ""]
+    lines += [f"- {point}" for point in question.rubric]
     return lines + [""]
 
 
@@ -150,6 +166,7 @@ def render_question(
         "",
         question.full_answer,
         "",
+        *render_rubric(question),
         *render_quiz_key(question),
     ]
     if question.follow_ups:

@@ -4,6 +4,11 @@ The widget only wires controls to the plain functions in ``selection`` and
 ``checking``: it never decides itself whether an answer is right. Its controls are
 public attributes (``choices``, ``number``, ``check_button`` and so on) so tests can
 drive it the way a learner would: pick an option, press *Check*, read the score.
+
+First attempts also go into the learner's practice record
+(:mod:`hpcourse.quiz.practice`), the same file the terminal quiz uses, so
+``python -m hpcourse.quiz --review`` later asks what was missed here. The record is
+read only when the first answer is checked, so displaying a quiz touches no file.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from hpcourse.quiz.checking import (
     check_answer,
     letter,
 )
+from hpcourse.quiz.practice import PracticeRecord
 from hpcourse.quiz.selection import normalize_choices, select_questions
 
 _CODE = re.compile(r"`([^`]+)`")
@@ -33,7 +39,7 @@ ALL = "all"
 
 
 def _unless_all(value: tuple[str, ...] | str) -> tuple[str, ...] | None:
-    return None if value == ALL else value
+    return None if isinstance(value, str) else value
 
 
 def inline_html(text: str) -> str:
@@ -47,7 +53,9 @@ class QuizWidget(widgets.VBox):
 
     ``pool`` holds every question the filters may choose from; ``topics``,
     ``difficulty``, ``n`` and ``seed`` set the first selection. The score counts the
-    first attempt at each question and survives filter changes.
+    first attempt at each question and survives filter changes. With ``remember``, each
+    first attempt is saved to the practice record; problems with the record are shown
+    in ``practice_note`` and never stop the quiz.
     """
 
     def __init__(
@@ -60,8 +68,11 @@ class QuizWidget(widgets.VBox):
         n: int | None = None,
         seed: int = 0,
         show_filters: bool = True,
+        remember: bool = True,
     ) -> None:
         self.pool = list(pool)
+        self.remember = remember
+        self.record: PracticeRecord | None = None
         self.n = n
         self.score = Score()
         self.questions: list[Question] = []
@@ -77,7 +88,8 @@ class QuizWidget(widgets.VBox):
         self.topic_filter = widgets.Dropdown(
             options=topic_options, value=topics or ALL, description="Topic"
         )
-        level_options = [("All levels", ALL)] + [(d, (d,)) for d in DIFFICULTIES]
+        level_options: list[tuple[str, tuple[str, ...] | str]] = [("All levels", ALL)]
+        level_options += [(d, (d,)) for d in DIFFICULTIES]
         if difficulty is not None and len(difficulty) > 1:
             level_options.append(("Chosen: " + ", ".join(difficulty), difficulty))
         self.level_filter = widgets.Dropdown(
@@ -102,6 +114,7 @@ class QuizWidget(widgets.VBox):
         self.feedback = widgets.HTML()
         self.full_answer = widgets.Output()
         self.score_label = widgets.HTML()
+        self.practice_note = widgets.HTML()
 
         self.check_button.on_click(lambda _: self.check())
         self.next_button.on_click(lambda _: self.go(self.index + 1))
@@ -120,6 +133,7 @@ class QuizWidget(widgets.VBox):
                 self.feedback,
                 self.full_answer,
                 self.score_label,
+                self.practice_note,
             ]
         )
         self.apply_filters()
@@ -173,7 +187,7 @@ class QuizWidget(widgets.VBox):
             self.choices.options = [(letter(i), i) for i in range(len(options))]
             self.choices.value = None
             self.answer_box.children = (self.choices,)
-        else:
+        elif question.quiz is not None:
             self.number.value = ""
             self.number.placeholder = answer_hint(question.quiz)
             self.answer_box.children = (self.number,)
@@ -197,6 +211,8 @@ class QuizWidget(widgets.VBox):
             self.feedback.value = f"<i>{html.escape(str(error))}</i>"
             return None
         counted = self.score.record(question.id, result)
+        if counted and self.remember:
+            self._remember(question.id, result.correct)
         verdict = (
             "<b style='color:#1a7f37'>Correct.</b>"
             if result.correct
@@ -214,6 +230,20 @@ class QuizWidget(widgets.VBox):
         self._update_score()
         return result
 
+    def _remember(self, question_id: str, correct: bool) -> None:
+        """Save a first attempt to the practice record; show, never raise, any problem."""
+        notes = []
+        if self.record is None:
+            self.record = PracticeRecord.load()
+            if self.record.note:
+                notes.append(self.record.note)
+        self.record.record(question_id, correct)
+        warning = self.record.save()
+        if warning:
+            notes.append(warning + " The quiz goes on without saving.")
+        if notes:
+            self.practice_note.value = f"<i>{html.escape(' '.join(notes))}</i>"
+
     def _update_score(self) -> None:
         self.score_label.value = (
             f"<b>Score: {self.score}</b> (first attempts, across every filter you tried)"
@@ -225,8 +255,11 @@ def quiz_widget(
     difficulty: str | Sequence[str] | None = None,
     n: int | None = None,
     seed: int = 0,
+    remember: bool = True,
 ) -> QuizWidget:
     """A quiz over the whole bank, starting from the given filters (the learner can change them).
+
+    ``remember=False`` leaves the practice record alone.
 
     >>> quiz_widget(topics="learning_rate", difficulty="easy", n=5)  # doctest: +SKIP
     """
@@ -236,11 +269,17 @@ def quiz_widget(
     # Validate n and seed, and fail now if the filters match nothing.
     select_questions(bank, topics=topic_tuple, difficulty=level_tuple, n=n, seed=seed)
     return QuizWidget(
-        bank, title="Interview quiz", topics=topic_tuple, difficulty=level_tuple, n=n, seed=seed
+        bank,
+        title="Interview quiz",
+        topics=topic_tuple,
+        difficulty=level_tuple,
+        n=n,
+        seed=seed,
+        remember=remember,
     )
 
 
-def notebook_quiz(notebook: str, n: int = 3, seed: int = 0) -> QuizWidget:
+def notebook_quiz(notebook: str, n: int = 3, seed: int = 0, remember: bool = True) -> QuizWidget:
     """A short quiz of the checkable questions demonstrated in ``notebook`` ("02_learning_rate")."""
     if not isinstance(notebook, str):
         raise ValueError(
@@ -250,4 +289,11 @@ def notebook_quiz(notebook: str, n: int = 3, seed: int = 0) -> QuizWidget:
     bank = load_bank()
     pool = select_questions(bank, notebook=notebook, n=None, seed=seed)
     select_questions(pool, n=n, seed=seed)  # validates n and seed with the same messages
-    return QuizWidget(pool, title=f"Quiz: {notebook}", n=n, seed=seed, show_filters=False)
+    return QuizWidget(
+        pool,
+        title=f"Quiz: {notebook}",
+        n=n,
+        seed=seed,
+        show_filters=False,
+        remember=remember,
+    )
