@@ -19,7 +19,9 @@ $(STAMP): pyproject.toml constraints.txt tools/jupyterlab-overrides.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hpcourse needs Python 3.11 or newer; run make PYTHON=python3.11 ..."'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@# PYTHONWARNINGS: setuptools warns about every editable install whose package data
+	@# lives outside the package folder (the question bank, interview_questions/); harmless.
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name hpcourse --display-name "Python (hpcourse)"
 	@# no "get notified about Jupyter news?" pop-up over a learner's first notebook
 	mkdir -p $(VENV)/share/jupyter/lab/settings
