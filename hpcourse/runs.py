@@ -69,7 +69,9 @@ def run_scope(seed: int, threads: int | None = None) -> Iterator[None]:
     """
     check_number("seed", seed, low=0, integer=True)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        # the CPU generator only: torch.manual_seed would also queue seeds for every
+        # accelerator backend, recording a stack trace each time (slow in a loop of runs)
+        torch.default_generator.manual_seed(seed)
         if threads is None:
             yield
         else:
@@ -137,6 +139,28 @@ def lr_at(config: TrainConfig, step: int, steps_per_epoch: int) -> float:
     )
 
 
+def epoch_order(n: int, *, shuffle: bool, generator: torch.Generator) -> torch.Tensor:
+    """The order in which one epoch visits the ``n`` training examples.
+
+    A fresh permutation from ``generator`` when ``shuffle``, else ``0, 1, ..., n-1``. Every
+    engine draws its epochs here, so a member of a population sees exactly the batches a
+    single run with the same seed would.
+    """
+    if shuffle:
+        return torch.randperm(n, generator=generator)
+    return torch.arange(n)
+
+
+def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each minibatch of an epoch: ``ceil(n / batch_size)`` of them, the
+    last one shorter when ``batch_size`` does not divide ``n``.
+
+    >>> batch_bounds(10, 4)
+    [(0, 4), (4, 8), (8, 10)]
+    """
+    return [(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]
+
+
 def epoch_batches(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -145,16 +169,16 @@ def epoch_batches(
     shuffle: bool,
     generator: torch.Generator,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """The minibatches of one epoch: ``ceil(n / batch_size)`` slices, the last one shorter.
+    """The minibatches of one epoch, in :func:`epoch_order`, cut at :func:`batch_bounds`.
 
-    One shuffle-gather per epoch (the order drawn from ``generator``), then every batch is
-    a view: much cheaper than building each batch example by example.
+    One gather per epoch, then every batch is a view: much cheaper than building each batch
+    example by example.
     """
+    order = epoch_order(len(y), shuffle=shuffle, generator=generator)
     if shuffle:
-        order = torch.randperm(len(y), generator=generator)
         x, y = x[order], y[order]
-    for i in range(0, len(y), batch_size):
-        yield x[i : i + batch_size], y[i : i + batch_size]
+    for start, stop in batch_bounds(len(y), batch_size):
+        yield x[start:stop], y[start:stop]
 
 
 @dataclass
@@ -206,9 +230,11 @@ def prepare_run(
 
 __all__ = [
     "Run",
+    "batch_bounds",
     "build_model",
     "check_dataset",
     "epoch_batches",
+    "epoch_order",
     "is_scheduled",
     "lr_at",
     "make_optimizer",

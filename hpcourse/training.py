@@ -187,6 +187,9 @@ def _record_epoch(h: History, model: nn.Module, data: Dataset, epoch: int, secon
     h.epoch_time.append(seconds)
 
 
+ENGINES = ("auto", "single", "population")
+
+
 def train_many(
     configs: Iterable[TrainConfig | dict[str, Any]],
     data: Dataset,
@@ -194,17 +197,46 @@ def train_many(
     log: Any = None,
     progress: bool = True,
     desc: str = "runs",
+    engine: str = "auto",
 ) -> list[History]:
-    """Train one model per config, in order, with a progress bar over runs.
+    """Train one model per config and return their Histories, in the order given.
 
-    Diverged runs are kept (marked ``diverged``), so a sweep's table shows them.
-    Each finished run is appended to ``log`` at once, so a crash loses at most the
-    run in progress.
+    ``engine``: ``"single"`` trains one model after another with :func:`train`;
+    ``"population"`` trains configs that share an architecture, a batch size and an
+    optimizer family all at once (:mod:`hpcourse.population`), one population per group;
+    ``"auto"`` (default) does that for every group of two or more, and trains the rest one
+    at a time. Both engines give the same Histories, to float rounding.
+
+    Diverged runs are kept (marked ``diverged``), so a sweep's table shows them. Each
+    finished run is appended to ``log`` at once, so a crash loses at most the runs in
+    progress.
     """
+    from hpcourse.validation import check_choice
+
     configs = [as_config(c) for c in configs]
     if not configs:
         raise ValueError("configs=[] is not allowed: give at least one config.")
-    return [train(c, data, log=log) for c in progress_bar(configs, desc=desc, enabled=progress)]
+    check_choice("engine", engine, ENGINES)
+    if engine == "single":
+        bar = progress_bar(configs, desc=desc, enabled=progress)
+        return [train(c, data, log=log) for c in bar]
+
+    from hpcourse.population import population_key, train_population
+
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, c in enumerate(configs):
+        groups.setdefault(population_key(c), []).append(i)
+    out: list[History | None] = [None] * len(configs)
+    for members in progress_bar(list(groups.values()), desc=desc, enabled=progress):
+        if engine == "auto" and len(members) == 1:
+            out[members[0]] = train(configs[members[0]], data, log=log)
+            continue
+        group = [configs[i] for i in members]
+        for i, h in zip(
+            members, train_population(group, data, log=log, progress=False), strict=True
+        ):
+            out[i] = h
+    return [h for h in out if h is not None]
 
 
 def train_to_target(
@@ -225,4 +257,12 @@ def train_to_target(
     return train(config, data, on_epoch=stop)
 
 
-__all__ = ["History", "evaluate", "results_table", "train", "train_many", "train_to_target"]
+__all__ = [
+    "ENGINES",
+    "History",
+    "evaluate",
+    "results_table",
+    "train",
+    "train_many",
+    "train_to_target",
+]

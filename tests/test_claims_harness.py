@@ -103,3 +103,59 @@ def test_every_fault_has_a_description_and_unknown_faults_are_refused():
         assert fault.description and fault.name.islower()
     with pytest.raises(ValueError, match="fault='lr_typo' is not allowed"):
         apply("lr_typo")
+
+
+ENGINE_CHECK = """
+import sys, json
+sys.path.insert(0, {tools!r})
+import faults
+faults.apply({fault!r})
+import hpcourse as hp
+data = hp.load_dataset("digits")
+out = []
+for opt, lr in (("momentum", 0.05), ("adam", 1e-3)):
+    c = dict(optimizer=opt, lr=lr, epochs=1, weight_decay=1e-2, dropout=0.2,
+             schedule="cosine", warmup_epochs=1, grad_clip=0.5, hidden=[32])
+    single = hp.train(c, data)
+    population = hp.train_many([c, dict(c, seed=9)], data, engine="population", progress=False)
+    out.append((single.step_loss[-1], population[0].step_loss[-1]))
+print(json.dumps(out))
+"""
+
+
+def _engine_check(fault: str | None) -> list[list[float]]:
+    code = ENGINE_CHECK.format(tools=str(ROOT / "tools"), fault=fault or "")
+    if fault is None:
+        code = code.replace("faults.apply('')", "pass")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def unfaulted_runs() -> list[list[float]]:
+    return _engine_check(None)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "lr_ignored",
+        "lr_scaled",
+        "momentum_ignored",
+        "weight_decay_ignored",
+        "adam_is_momentum",
+        "grad_clip_ignored",
+        "dropout_ignored",
+        "schedule_ignored",
+    ],
+)
+def test_a_fault_reaches_both_training_engines_alike(fault, unfaulted_runs):
+    """A claim checked on a sweep must notice a fault whichever engine ran the sweep."""
+    faulted = _engine_check(fault)
+    for single, population in faulted:
+        assert population == pytest.approx(single, rel=1e-4)  # same fault, same run
+    changed = [
+        abs(f[0] - n[0]) > 1e-4 * abs(n[0]) for f, n in zip(faulted, unfaulted_runs, strict=True)
+    ]
+    assert any(changed), "the fault changed nothing"

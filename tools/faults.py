@@ -74,6 +74,32 @@ def _wrap_step(change: Callable[[dict[str, Any]], None]) -> None:
         cls.step = step  # type: ignore[method-assign]
 
 
+def _population_lrs(change: Callable[[Any], Any]) -> None:
+    """The population engine computes its members' learning rates in ``step_lrs``."""
+    import hpcourse.population as population
+
+    original = population.step_lrs
+
+    def step_lrs(configs: Any, step: int, steps_per_epoch: int) -> Any:
+        return change(original(configs, step, steps_per_epoch))
+
+    _rebind(population, "step_lrs", step_lrs)
+
+
+def _population_settings(change: Callable[[Any, Any], None]) -> None:
+    """The population engine reads its optimizer settings in ``optimizer_settings``."""
+    import hpcourse.population as population
+
+    original = population.optimizer_settings
+
+    def optimizer_settings(configs: Any) -> Any:
+        settings = original(configs)
+        change(settings, configs)
+        return settings
+
+    _rebind(population, "optimizer_settings", optimizer_settings)
+
+
 # --------------------------------------------------------------------------- optimizer
 
 
@@ -82,6 +108,7 @@ def _lr_ignored() -> None:
         group["lr"] = 1e-3  # torch's default for SGD and Adam: as if lr were never passed
 
     _wrap_step(change)
+    _population_lrs(lambda lrs: lrs * 0 + 1e-3)
 
 
 def _lr_scaled() -> None:
@@ -89,6 +116,7 @@ def _lr_scaled() -> None:
         group["lr"] = 3.0 * group["lr"]
 
     _wrap_step(change)
+    _population_lrs(lambda lrs: 3.0 * lrs)
 
 
 def _momentum_ignored() -> None:
@@ -97,18 +125,39 @@ def _momentum_ignored() -> None:
             group["momentum"] = 0.0
             group["nesterov"] = False
 
+    def settings_change(settings: Any, configs: Any) -> None:
+        settings.momentum.zero_()
+        settings.nesterov.zero_()
+
     _wrap_step(change)
+    _population_settings(settings_change)
 
 
 def _weight_decay_ignored() -> None:
     def change(group: dict[str, Any]) -> None:
         group["weight_decay"] = 0.0
 
+    def settings_change(settings: Any, configs: Any) -> None:
+        settings.weight_decay.zero_()
+
     _wrap_step(change)
+    _population_settings(settings_change)
 
 
 def _adam_is_momentum() -> None:
     import torch
+
+    import hpcourse.population as population
+
+    population.FAMILIES["adam"] = population.FAMILIES["adamw"] = "sgd"
+
+    def settings_change(settings: Any, configs: Any) -> None:
+        for k, config in enumerate(configs):
+            if config.optimizer in ("adam", "adamw"):
+                settings.momentum[k] = config.betas[0]
+                settings.nesterov[k] = 0.0
+
+    _population_settings(settings_change)
 
     class SGDPosingAsAdam(torch.optim.SGD):
         def __init__(
@@ -129,11 +178,27 @@ def _adam_is_momentum() -> None:
 def _grad_clip_ignored() -> None:
     import torch
 
+    import hpcourse.population as population
+
     def clip(parameters: Any, max_norm: float, *args: Any, **kwargs: Any) -> torch.Tensor:
         grads = [p.grad for p in parameters if p.grad is not None]
         return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
 
+    def population_clip(grads: Any, settings: Any) -> Any:
+        k = grads[0].shape[0]
+        return torch.sqrt(sum(g.reshape(k, -1).pow(2).sum(dim=1) for g in grads))
+
     torch.nn.utils.clip_grad_norm_ = clip
+    _rebind(population, "_clip", population_clip)
+
+
+def _zero_grad_ignored() -> None:
+    import torch
+
+    def zero_grad(self: Any, set_to_none: bool = True) -> None:
+        return None  # the old gradients stay, and the next backward() adds to them
+
+    torch.optim.Optimizer.zero_grad = zero_grad  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- learning rate
@@ -166,12 +231,12 @@ def _warmup_ignored() -> None:
 def _batch_size_ignored() -> None:
     import hpcourse.runs as runs
 
-    original = runs.epoch_batches
+    original = runs.batch_bounds
 
-    def epoch_batches(x: Any, y: Any, batch_size: int, **kwargs: Any) -> Any:
-        return original(x, y, min(32, len(y)), **kwargs)
+    def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
+        return original(n, min(32, n))
 
-    _rebind(runs, "epoch_batches", epoch_batches)
+    _rebind(runs, "batch_bounds", batch_bounds)
 
 
 def _shuffle_off() -> None:
@@ -179,13 +244,10 @@ def _shuffle_off() -> None:
 
     import hpcourse.runs as runs
 
-    original = runs.epoch_batches
+    def epoch_order(n: int, *, shuffle: bool, generator: Any) -> Any:
+        return torch.arange(n)
 
-    def epoch_batches(x: Any, y: Any, batch_size: int, **kwargs: Any) -> Any:
-        kwargs["shuffle"] = False
-        return original(x, y, batch_size, **kwargs)
-
-    _rebind(runs, "epoch_batches", epoch_batches)
+    _rebind(runs, "epoch_order", epoch_order)
     torch.utils.data.RandomSampler.__iter__ = (  # type: ignore[method-assign]
         lambda self: iter(range(len(self.data_source)))
     )
@@ -247,6 +309,18 @@ def _dropout_ignored() -> None:
     torch.nn.Dropout.__init__ = init  # type: ignore[method-assign]
 
 
+def _width_ignored() -> None:
+    import hpcourse.models as models
+
+    original = models.MLP.__init__
+
+    @functools.wraps(original)
+    def init(self: Any, n_inputs: int, hidden: Any, n_outputs: int, *args: Any, **kw: Any) -> None:
+        original(self, n_inputs, [32] * len(hidden), n_outputs, *args, **kw)
+
+    models.MLP.__init__ = init  # type: ignore[method-assign]
+
+
 def _seed_ignored() -> None:
     import contextlib
 
@@ -298,6 +372,11 @@ FAULTS: dict[str, Fault] = {
             "gradient clipping reports the norm but never rescales",
             _grad_clip_ignored,
         ),
+        Fault(
+            "zero_grad_ignored",
+            "optimizer.zero_grad() does nothing: gradients add up across steps",
+            _zero_grad_ignored,
+        ),
         Fault("schedule_ignored", "every step uses the base lr: no schedule", _schedule_ignored),
         Fault("warmup_ignored", "schedules start at full lr: no warmup", _warmup_ignored),
         Fault(
@@ -318,6 +397,11 @@ FAULTS: dict[str, Fault] = {
             _augmentation_ignored,
         ),
         Fault("dropout_ignored", "dropout layers drop nothing", _dropout_ignored),
+        Fault(
+            "width_ignored",
+            "every hidden layer of the MLP is 32 units wide, whatever the config says",
+            _width_ignored,
+        ),
         Fault(
             "seed_ignored", "every run trains with seed 0, whatever its config says", _seed_ignored
         ),

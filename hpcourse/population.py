@@ -1,0 +1,537 @@
+"""Caviar on a laptop: train a population of same-shape MLPs at once, as one computation.
+
+A sweep of small models spends most of its time on per-step overhead: launching a
+handful of tiny matrix products, once per model. Stacking K models along a leading
+*member* axis turns each layer of all of them into one batched product
+(``torch.baddbmm``), so K models cost little more than one. Everything that makes
+members different is a tensor with one entry per member: learning rate (and schedule),
+momentum, Adam's betas and epsilon, weight decay, dropout rate, gradient clipping,
+initial weights, and the shuffle order of each member's own seed.
+
+What members must share (:func:`population_key`): the architecture (``hidden``,
+``activation``), the batch size and the optimizer family (SGD with or without momentum;
+or Adam/AdamW). :func:`hpcourse.training.train_many` groups configs by this key and runs
+one population per group; everything else may differ, epochs and patience included.
+
+One set of rules for both engines: every member is set up by the same
+:func:`hpcourse.runs.prepare_run` as a single run (same initial weights, same shuffle
+generator), takes the learning rate of :func:`hpcourse.runs.lr_at` at every step, visits
+batches in :func:`hpcourse.runs.epoch_order` cut at :func:`hpcourse.runs.batch_bounds`, and
+is judged by :mod:`hpcourse.rules` (diverged, best epoch, patience). The optimizers are
+written out here on tensors of per-member values, step for step as ``torch.optim`` does
+them, and ``tests/test_population.py`` checks each member against :func:`train` with the
+same config. A member that diverges or stops early leaves the population (its numbers
+are final); the others carry on unaffected.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from hpcourse.backprop import mlp_layers
+from hpcourse.config import TrainConfig, as_config
+from hpcourse.data import Dataset
+from hpcourse.progress import progress as progress_bar
+from hpcourse.results import History
+from hpcourse.rules import BestEpoch, step_diverged
+from hpcourse.runs import (
+    batch_bounds,
+    build_model,
+    check_dataset,
+    epoch_order,
+    lr_at,
+    prepare_run,
+    torch_threads,
+)
+
+FAMILIES = {"sgd": "sgd", "momentum": "sgd", "adam": "adam", "adamw": "adam"}
+
+# Members evaluated at once are chunked so that one activation tensor stays below this
+# many numbers (memory stays flat however large the population).
+_EVAL_ELEMENTS = 1 << 22
+
+
+def population_key(config: TrainConfig) -> tuple[Any, ...]:
+    """What members of one population must share: architecture, batch size, optimizer family."""
+    return (config.hidden, config.activation, config.batch_size, FAMILIES[config.optimizer])
+
+
+@dataclass
+class _Settings:
+    """Per-member optimizer settings as ``(K, 1, 1)`` tensors (broadcast over a layer)."""
+
+    momentum: torch.Tensor
+    nesterov: torch.Tensor
+    weight_decay: torch.Tensor
+    beta1: torch.Tensor
+    beta2: torch.Tensor
+    eps: torch.Tensor
+    decoupled: torch.Tensor
+    grad_clip: torch.Tensor  # inf = no clipping
+
+    def select(self, keep: torch.Tensor) -> _Settings:
+        return _Settings(**{k: v[keep] for k, v in vars(self).items()})
+
+
+def optimizer_settings(configs: Sequence[TrainConfig]) -> _Settings:
+    """The optimizer hyperparameters of each member, read from its config."""
+
+    def col(values: list[float]) -> torch.Tensor:
+        return torch.tensor(values, dtype=torch.float32).view(-1, 1, 1)
+
+    return _Settings(
+        momentum=col([c.momentum if c.optimizer == "momentum" else 0.0 for c in configs]),
+        nesterov=col([float(c.optimizer == "momentum" and c.nesterov) for c in configs]),
+        weight_decay=col([c.weight_decay for c in configs]),
+        beta1=col([c.betas[0] for c in configs]),
+        beta2=col([c.betas[1] for c in configs]),
+        eps=col([c.eps for c in configs]),
+        decoupled=col([float(c.optimizer == "adamw") for c in configs]),
+        grad_clip=col([math.inf if c.grad_clip is None else c.grad_clip for c in configs]),
+    ).select(torch.arange(len(configs)))
+
+
+def step_lrs(configs: Sequence[TrainConfig], step: int, steps_per_epoch: int) -> torch.Tensor:
+    """The learning rate of every member at ``step``, as a ``(K, 1, 1)`` tensor."""
+    lrs = [lr_at(c, step, steps_per_epoch) for c in configs]
+    return torch.tensor(lrs, dtype=torch.float32).view(-1, 1, 1)
+
+
+@dataclass
+class _Member:
+    """Bookkeeping of one member while it trains."""
+
+    index: int  # position in the caller's list
+    config: TrainConfig
+    dropout_rate: float  # read off the built model, as the single-run engine does
+    history: History
+    shuffle: torch.Generator
+    dropout: torch.Generator
+    best: BestEpoch
+    best_state: list[torch.Tensor] | None = None
+    first_loss: float | None = None
+    done: bool = False
+
+
+@dataclass
+class _State:
+    """The stacked weights and optimizer state of the members still training."""
+
+    weights: list[torch.Tensor]  # per layer (K, out, in)
+    biases: list[torch.Tensor]  # per layer (K, out)
+    buffers: list[torch.Tensor] = field(default_factory=list)  # momentum / Adam's m
+    squares: list[torch.Tensor] = field(default_factory=list)  # Adam's v
+
+    def params(self) -> list[torch.Tensor]:
+        return [*self.weights, *self.biases]
+
+    def select(self, keep: torch.Tensor) -> _State:
+        return _State(
+            [w[keep] for w in self.weights],
+            [b[keep] for b in self.biases],
+            [t[keep] for t in self.buffers],
+            [t[keep] for t in self.squares],
+        )
+
+
+def _activate(name: str, a: torch.Tensor) -> torch.Tensor:
+    if name == "relu":
+        return a.clamp_min(0)
+    if name == "tanh":
+        return a.tanh()
+    if name == "sigmoid":
+        return a.sigmoid()
+    if name == "leaky_relu":
+        return F.leaky_relu(a, 0.01)
+    return F.gelu(a)
+
+
+def _derivative(name: str, a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    if name == "relu":
+        return (h > 0).to(h.dtype)  # a may have been overwritten by h (see the forward pass)
+    if name == "tanh":
+        return 1 - h * h
+    if name == "sigmoid":
+        return h * (1 - h)
+    if name == "leaky_relu":
+        return torch.where(a > 0, 1.0, 0.01)
+    cdf = 0.5 * (1 + torch.erf(a / math.sqrt(2.0)))
+    return cdf + a * torch.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi)
+
+
+def _forward_backward(
+    state: _State,
+    activation: str,
+    dropout: list[float],
+    generators: list[torch.Generator],
+    x: torch.Tensor,
+    y: torch.Tensor,
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Mean cross-entropy of each member on its own batch ``x[k], y[k]`` and its gradients.
+
+    The same closed form as :mod:`hpcourse.backprop`, with a member axis in front. Why the
+    activations are laid out ``(member, feature, example)``: a softmax over 10 classes
+    stored innermost is several times slower on a CPU than over classes in the middle, and
+    this layout also gives every weight gradient without a transpose. Dropout masks are
+    drawn member by member from each member's generator, in a single run's ``(example,
+    feature)`` order, so they are the very numbers a single run with that seed draws.
+    """
+    K, B = y.shape
+    inputs, pre, post, masks = [], [], [], []
+    h = x.transpose(1, 2)  # (K, in, B)
+    n_layers = len(state.weights)
+    for i in range(n_layers):
+        inputs.append(h)
+        a = torch.baddbmm(state.biases[i].unsqueeze(2), state.weights[i], h)
+        if i == n_layers - 1:
+            logits = a  # (K, classes, B)
+            break
+        # ReLU's derivative can be read off its output, so it may overwrite its input
+        h = a.clamp_min_(0) if activation == "relu" else _activate(activation, a)
+        pre.append(a)
+        post.append(h)
+        if any(p > 0 for p in dropout):
+            scale = torch.ones_like(h)
+            for k, p in enumerate(dropout):
+                if p > 0:
+                    keep = torch.rand(B, h.shape[1], generator=generators[k]).ge_(p)
+                    scale[k] = keep.t().to(h.dtype).div_(1 - p)
+            masks.append(scale)
+            h = h * scale
+        else:
+            masks.append(None)
+    logp = logits.log_softmax(dim=1)
+    labels = y.unsqueeze(1)  # (K, 1, B)
+    loss = -logp.gather(1, labels).squeeze(1).mean(dim=1)
+    g = logp.exp_()
+    g.scatter_add_(1, labels, torch.full((K, 1, B), -1.0))
+    g.div_(B)
+    grads_w: list[torch.Tensor] = [torch.empty(0)] * n_layers
+    grads_b: list[torch.Tensor] = [torch.empty(0)] * n_layers
+    for i in range(n_layers - 1, -1, -1):
+        grads_w[i] = torch.bmm(g, inputs[i].transpose(1, 2))
+        grads_b[i] = g.sum(dim=2)
+        if i > 0:
+            gh = torch.bmm(state.weights[i].transpose(1, 2), g)
+            mask = masks[i - 1]
+            if mask is not None:
+                gh.mul_(mask)
+            g = gh.mul_(_derivative(activation, pre[i - 1], post[i - 1]))
+    return loss, [*grads_w, *grads_b]
+
+
+def _clip(grads: list[torch.Tensor], settings: _Settings) -> torch.Tensor:
+    """Rescale each member's gradient to norm ``grad_clip`` at most (as
+    ``torch.nn.utils.clip_grad_norm_``); returns each member's norm before clipping."""
+    K = grads[0].shape[0]
+    norms = torch.sqrt(sum(g.reshape(K, -1).pow(2).sum(dim=1) for g in grads))
+    coef = (settings.grad_clip.view(-1) / (norms + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef.view(-1, *([1] * (g.dim() - 1))))
+    return norms
+
+
+def _view(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """A ``(K, 1, 1)`` per-member tensor shaped to broadcast over ``like``."""
+    return t.view(-1, *([1] * (like.dim() - 1)))
+
+
+def _sgd_step(
+    state: _State, grads: list[torch.Tensor], lr: torch.Tensor, s: _Settings, first: bool
+) -> None:
+    """``torch.optim.SGD`` (weight decay added to the gradient, momentum buffer started at
+    the first gradient, Nesterov optional), one member per slice.
+
+    Terms that are zero for every member (no weight decay, no momentum) are skipped: the
+    arithmetic per step is what makes a population fast or slow."""
+    any_wd = bool((s.weight_decay != 0).any())
+    any_momentum = bool((s.momentum != 0).any())
+    any_nesterov = bool((s.nesterov > 0).any())
+    neg_lr = -lr
+    for i, (p, g) in enumerate(zip(state.params(), grads, strict=True)):
+        d = g.addcmul_(_view(s.weight_decay, p), p) if any_wd else g  # grads are ours to edit
+        step = d
+        if any_momentum:
+            mom = _view(s.momentum, p)
+            if first:
+                state.buffers.append(d.clone())
+            else:
+                state.buffers[i].mul_(mom).add_(d)
+            buf = state.buffers[i]
+            step = (
+                torch.where(_view(s.nesterov, p) > 0, d + mom * buf, buf) if any_nesterov else buf
+            )
+        p.addcmul_(step, _view(neg_lr, p))
+
+
+def _adam_step(
+    state: _State, grads: list[torch.Tensor], lr: torch.Tensor, s: _Settings, t: int
+) -> None:
+    """``torch.optim.Adam`` (L2 added to the gradient) or ``AdamW`` (decoupled decay),
+    with bias correction, one member per slice."""
+    any_wd = bool((s.weight_decay != 0).any())
+    decoupled = s.decoupled > 0
+    coupled_wd = s.weight_decay * (~decoupled)
+    decay = 1 - lr * s.weight_decay * decoupled  # 1 for Adam members
+    bc1, bc2_sqrt = 1 - s.beta1**t, (1 - s.beta2**t).sqrt()
+    step_size = -lr / bc1
+    for i, (p, g) in enumerate(zip(state.params(), grads, strict=True)):
+        if any_wd:
+            g.addcmul_(_view(coupled_wd, p), p)
+            p.mul_(_view(decay, p))
+        if t == 1:
+            state.buffers.append(torch.zeros_like(p))
+            state.squares.append(torch.zeros_like(p))
+        m, v = state.buffers[i], state.squares[i]
+        m.lerp_(g, _view(1 - s.beta1, p))
+        v.mul_(_view(s.beta2, p)).addcmul_(g * _view(1 - s.beta2, p), g)
+        denom = (v.sqrt() / _view(bc2_sqrt, p)).add_(_view(s.eps, p))
+        p.addcdiv_(m * _view(step_size, p), denom)
+
+
+@torch.inference_mode()
+def _evaluate(
+    state: _State, activation: str, x: torch.Tensor, y: torch.Tensor
+) -> tuple[list[float], list[float]]:
+    """Mean loss and accuracy of every member on the shared ``(x, y)``, dropout off.
+
+    Laid out ``(member, feature, example)`` like :func:`_forward_backward`, and chunked
+    over members so that memory stays flat."""
+    K, n = state.weights[0].shape[0], len(y)
+    widest = max(w.shape[1] for w in state.weights)
+    per_chunk = max(1, _EVAL_ELEMENTS // (n * widest))
+    xt = x.t()
+    losses: list[float] = []
+    accs: list[float] = []
+    for start in range(0, K, per_chunk):
+        sl = slice(start, start + per_chunk)
+        h = torch.matmul(state.weights[0][sl], xt).add_(state.biases[0][sl, :, None])
+        for i in range(1, len(state.weights)):
+            h = h.clamp_min_(0) if activation == "relu" else _activate(activation, h)
+            h = torch.baddbmm(state.biases[i][sl, :, None], state.weights[i][sl], h)
+        logp = h.log_softmax(dim=1)
+        nll = -logp.gather(1, y.expand(h.shape[0], 1, n)).squeeze(1)
+        losses += (nll.double().sum(dim=1) / n).tolist()
+        accs += (h.argmax(dim=1) == y).double().mean(dim=1).tolist()
+    return losses, accs
+
+
+def train_population(
+    configs: Sequence[TrainConfig | dict[str, Any]],
+    data: Dataset,
+    *,
+    log: Any = None,
+    progress: bool = True,
+    threads: int = 1,
+) -> list[History]:
+    """Train one MLP per config, all at once; return their Histories in the same order.
+
+    The configs must share :func:`population_key` (architecture, batch size, optimizer
+    family); see :func:`hpcourse.training.train_many`, which groups them for you. Each
+    member's History is the one :func:`hpcourse.train` would return for its config, to
+    float rounding, except for time: a member's ``epoch_time`` is its share of the
+    population's time for that epoch (the epoch's seconds divided by the members that
+    trained in it). Every member is appended to ``log`` the moment it finishes.
+
+    >>> from hpcourse.data import load_dataset
+    >>> hs = train_population([{"epochs": 2, "lr": lr} for lr in (0.03, 0.3)],
+    ...                       load_dataset("digits"), progress=False)
+    >>> [h.config.lr for h in hs], all(h.final_val_acc > 0.5 for h in hs)
+    ([0.03, 0.3], True)
+    """
+    configs = [as_config(c) for c in configs]
+    if not configs:
+        raise ValueError("configs=[] is not allowed: give at least one config.")
+    keys = {population_key(c) for c in configs}
+    if len(keys) > 1:
+        raise ValueError(
+            f"configs with {len(keys)} different (hidden, activation, batch_size, optimizer "
+            "family) are not allowed in one population: group them first (train_many does)."
+        )
+    for c in configs:
+        check_dataset(data, c.batch_size)
+    with torch_threads(threads):
+        return _train_population(configs, data, log, progress)
+
+
+def _setup_members(configs: list[TrainConfig], data: Dataset) -> tuple[list[_Member], _State]:
+    members, models = [], []
+    for index, config in enumerate(configs):
+        with prepare_run(config, data) as run:  # the single-run set-up, member by member
+            model = run.model
+            layers = mlp_layers(model)
+            if layers is None:
+                raise ValueError(
+                    f"config={config!r} is not allowed in a population: its model is not a "
+                    "plain MLP that hpcourse.backprop can differentiate by hand."
+                )
+            members.append(
+                _Member(
+                    index=index,
+                    config=config,
+                    dropout_rate=layers[2],
+                    history=History(
+                        config=config, steps_per_epoch=run.steps_per_epoch, dataset=data.name
+                    ),
+                    shuffle=run.generator,
+                    # a single run draws dropout masks from the generator its seed starts
+                    dropout=torch.Generator().manual_seed(run.generator.initial_seed()),
+                    best=BestEpoch(math.inf),  # replaced once epoch 0 is measured
+                )
+            )
+        models.append(model)
+    linears = [[m for m in model if isinstance(m, torch.nn.Linear)] for model in models]
+    weights = [
+        torch.stack([ls[i].weight.detach() for ls in linears]) for i in range(len(linears[0]))
+    ]
+    biases = [torch.stack([ls[i].bias.detach() for ls in linears]) for i in range(len(linears[0]))]
+    n_params = sum(p.numel() for p in models[0].parameters())
+    for m in members:
+        m.history.n_params = n_params
+    return members, _State(weights, biases)
+
+
+def _record(members: list[_Member], state: _State, data: Dataset, epoch: int, share: float) -> None:
+    activation = members[0].config.activation
+    train_loss, train_acc = _evaluate(state, activation, data.x_train, data.y_train)
+    val_loss, val_acc = _evaluate(state, activation, data.x_val, data.y_val)
+    for k, m in enumerate(members):
+        h = m.history
+        h.epoch.append(epoch)
+        h.train_loss.append(train_loss[k])
+        h.train_acc.append(train_acc[k])
+        h.val_loss.append(val_loss[k])
+        h.val_acc.append(val_acc[k])
+        h.epoch_time.append(share)
+
+
+def _finish(m: _Member, state: _State, k: int, data: Dataset, log: Any) -> None:
+    """Freeze member ``k``: its final (or best) weights become its History's model."""
+    model = build_model(m.config, data)
+    linears = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
+    params = m.best_state if (m.best_state is not None and not m.history.diverged) else None
+    with torch.no_grad():
+        for i, layer in enumerate(linears):
+            if params is not None:
+                layer.weight.copy_(params[i])
+                layer.bias.copy_(params[len(linears) + i])
+            else:
+                layer.weight.copy_(state.weights[i][k])
+                layer.bias.copy_(state.biases[i][k])
+    m.history.model = model
+    m.history.wall_time = sum(m.history.epoch_time)
+    m.done = True
+    if log is not None:
+        from hpcourse.tracking import as_log
+
+        as_log(log).append(m.history.to_record())
+
+
+def _train_population(
+    configs: list[TrainConfig], data: Dataset, log: Any, progress: bool
+) -> list[History]:
+    members, state = _setup_members(configs, data)
+    settings = optimizer_settings(configs)
+    family = FAMILIES[configs[0].optimizer]
+    activation = configs[0].activation
+    x, y = data.x_train, data.y_train
+    n, batch = len(y), configs[0].batch_size
+    spe = math.ceil(n / batch)
+    _record(members, state, data, 0, 0.0)
+    for k, m in enumerate(members):
+        m.best = BestEpoch(
+            m.history.val_loss[0], min_delta=m.config.min_delta, patience=m.config.patience
+        )
+        if m.config.restore_best:
+            m.best_state = [p[k].clone() for p in state.params()]
+
+    alive = list(range(len(members)))  # positions in `members` of the rows of `state`
+    step = 0
+    for epoch in progress_bar(
+        range(1, max(c.epochs for c in configs) + 1), desc="epochs", enabled=progress
+    ):
+        t0 = time.perf_counter()
+        team = [members[i] for i in alive]
+        order = torch.stack(
+            [epoch_order(n, shuffle=m.config.shuffle, generator=m.shuffle) for m in team]
+        )
+        dropout = [m.dropout_rate for m in team]
+        gens = [m.dropout for m in team]
+        for start, stop in batch_bounds(n, batch):
+            idx = order[:, start:stop]
+            lr = step_lrs([m.config for m in team], step, spe)
+            loss, grads = _forward_backward(state, activation, dropout, gens, x[idx], y[idx])
+            clipped = torch.isfinite(settings.grad_clip).any()
+            norms = _clip(grads, settings) if clipped else None
+            if family == "sgd":
+                _sgd_step(state, grads, lr, settings, first=step == 0)
+            else:
+                _adam_step(state, grads, lr, settings, t=step + 1)
+            step += 1
+            values = loss.tolist()
+            lr_list = lr.view(-1).tolist()
+            norm_list = norms.tolist() if norms is not None else None
+            gone = []
+            for k, m in enumerate(team):
+                h = m.history
+                h.step_loss.append(values[k])
+                h.step_lr.append(lr_list[k])
+                if norm_list is not None and m.config.grad_clip is not None:
+                    h.step_grad_norm.append(norm_list[k])
+                if m.first_loss is None:
+                    m.first_loss = values[k]
+                if step_diverged(values[k], m.first_loss, m.config.diverge_factor):
+                    h.diverged = True
+                    gone.append(k)
+            if gone:
+                for k in gone:
+                    _finish(team[k], state, k, data, log)
+                keep = torch.tensor(
+                    [k for k in range(len(team)) if k not in gone], dtype=torch.long
+                )
+                alive = [alive[k] for k in keep.tolist()]
+                team = [team[k] for k in keep.tolist()]
+                state, settings = state.select(keep), settings.select(keep)
+                order = order[keep]
+                dropout = [dropout[k] for k in keep.tolist()]
+                gens = [gens[k] for k in keep.tolist()]
+                if not team:
+                    break
+        if not team:
+            break
+        share = (time.perf_counter() - t0) / len(team)
+        _record(team, state, data, epoch, share)
+        gone = []
+        for k, m in enumerate(team):
+            h = m.history
+            if step_diverged(h.train_loss[-1], m.first_loss or math.inf, m.config.diverge_factor):
+                h.diverged = True
+            elif m.best.update(epoch, h.val_loss[-1]) and m.best_state is not None:
+                m.best_state = [p[k].clone() for p in state.params()]
+            h.best_epoch = m.best.epoch
+            if not h.diverged and m.best.should_stop:
+                h.stopped_early = True
+            if h.diverged or h.stopped_early or epoch >= m.config.epochs:
+                gone.append(k)
+        for k in gone:
+            _finish(team[k], state, k, data, log)
+        if gone:
+            keep = torch.tensor([k for k in range(len(team)) if k not in gone], dtype=torch.long)
+            alive = [alive[k] for k in keep.tolist()]
+            state, settings = state.select(keep), settings.select(keep)
+        if not alive:
+            break
+    for k, i in enumerate(alive):  # only if the loop ended early; normally empty
+        if not members[i].done:
+            _finish(members[i], state, k, data, log)
+    return [m.history for m in members]
+
+
+__all__ = ["FAMILIES", "optimizer_settings", "population_key", "step_lrs", "train_population"]
