@@ -184,7 +184,10 @@ def _forward_backward(
     feature)`` order, so they are the very numbers a single run with that seed draws.
     """
     K, B = y.shape
-    inputs, pre, post, masks = [], [], [], []
+    inputs: list[torch.Tensor] = []
+    pre: list[torch.Tensor] = []
+    post: list[torch.Tensor] = []
+    masks: list[torch.Tensor | None] = []
     h = x.transpose(1, 2)  # (K, in, B)
     n_layers = len(state.weights)
     for i in range(n_layers):
@@ -231,7 +234,7 @@ def _clip(grads: list[torch.Tensor], settings: _Settings) -> torch.Tensor:
     """Rescale each member's gradient to norm ``grad_clip`` at most (as
     ``torch.nn.utils.clip_grad_norm_``); returns each member's norm before clipping."""
     K = grads[0].shape[0]
-    norms = torch.sqrt(sum(g.reshape(K, -1).pow(2).sum(dim=1) for g in grads))
+    norms = torch.stack([g.reshape(K, -1).pow(2).sum(dim=1) for g in grads]).sum(dim=0).sqrt()
     coef = (settings.grad_clip.view(-1) / (norms + 1e-6)).clamp(max=1.0)
     for g in grads:
         g.mul_(coef.view(-1, *([1] * (g.dim() - 1))))
@@ -346,19 +349,19 @@ def train_population(
     >>> [h.config.lr for h in hs], all(h.final_val_acc > 0.5 for h in hs)
     ([0.03, 0.3], True)
     """
-    configs = [as_config(c) for c in configs]
-    if not configs:
+    checked = [as_config(c) for c in configs]
+    if not checked:
         raise ValueError("configs=[] is not allowed: give at least one config.")
-    keys = {population_key(c) for c in configs}
+    keys = {population_key(c) for c in checked}
     if len(keys) > 1:
         raise ValueError(
             f"configs with {len(keys)} different (hidden, activation, batch_size, optimizer "
             "family) are not allowed in one population: group them first (train_many does)."
         )
-    for c in configs:
+    for c in checked:
         check_dataset(data, c.batch_size)
     with torch_threads(threads):
-        return _train_population(configs, data, log, progress)
+        return _train_population(checked, data, log, progress)
 
 
 def _setup_members(configs: list[TrainConfig], data: Dataset) -> tuple[list[_Member], _State]:
@@ -387,7 +390,7 @@ def _setup_members(configs: list[TrainConfig], data: Dataset) -> tuple[list[_Mem
                 )
             )
         models.append(model)
-    linears = [[m for m in model if isinstance(m, torch.nn.Linear)] for model in models]
+    linears = [[m for m in model.modules() if isinstance(m, torch.nn.Linear)] for model in models]
     weights = [
         torch.stack([ls[i].weight.detach() for ls in linears]) for i in range(len(linears[0]))
     ]
@@ -415,7 +418,7 @@ def _record(members: list[_Member], state: _State, data: Dataset, epoch: int, sh
 def _finish(m: _Member, state: _State, k: int, data: Dataset, log: Any) -> None:
     """Freeze member ``k``: its final (or best) weights become its History's model."""
     model = build_model(m.config, data)
-    linears = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
+    linears = [layer for layer in model.modules() if isinstance(layer, torch.nn.Linear)]
     params = m.best_state if (m.best_state is not None and not m.history.diverged) else None
     with torch.no_grad():
         for i, layer in enumerate(linears):

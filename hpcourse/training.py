@@ -213,25 +213,25 @@ def train_many(
     """
     from hpcourse.validation import check_choice
 
-    configs = [as_config(c) for c in configs]
-    if not configs:
+    checked = [as_config(c) for c in configs]
+    if not checked:
         raise ValueError("configs=[] is not allowed: give at least one config.")
     check_choice("engine", engine, ENGINES)
     if engine == "single":
-        bar = progress_bar(configs, desc=desc, enabled=progress)
+        bar = progress_bar(checked, desc=desc, enabled=progress)
         return [train(c, data, log=log) for c in bar]
 
     from hpcourse.population import population_key, train_population
 
     groups: dict[tuple[Any, ...], list[int]] = {}
-    for i, c in enumerate(configs):
+    for i, c in enumerate(checked):
         groups.setdefault(population_key(c), []).append(i)
-    out: list[History | None] = [None] * len(configs)
+    out: list[History | None] = [None] * len(checked)
     for members in progress_bar(list(groups.values()), desc=desc, enabled=progress):
         if engine == "auto" and len(members) == 1:
-            out[members[0]] = train(configs[members[0]], data, log=log)
+            out[members[0]] = train(checked[members[0]], data, log=log)
             continue
-        group = [configs[i] for i in members]
+        group = [checked[i] for i in members]
         for i, h in zip(
             members, train_population(group, data, log=log, progress=False), strict=True
         ):
