@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from hpcourse.seeding import resolve_seed
@@ -99,4 +100,108 @@ def augmentation_grid(
     return torch.stack(rows)
 
 
-__all__ = ["FLIPS", "augmentation_grid", "digit_images", "make_augmentation"]
+def _raw_images(data: Any, split: str = "val") -> tuple[torch.Tensor, float]:
+    """The split's examples as raw images ``(n, 1, H, W)`` in [0, 1], and the pixel scale.
+
+    Augmentation acts on pictures, so the standardized features are turned back into
+    pixels first (``Dataset.unstandardize``), then divided by the largest pixel value of
+    the training split (16 for the digits).
+    """
+    from hpcourse.data import Dataset
+
+    shape = getattr(data, "input_shape", ())
+    if not isinstance(data, Dataset) or len(shape) != 3 or data.feature_mean is None:
+        raise ValueError(
+            f"data={data!r} is not allowed: data must be a hpcourse Dataset of images with "
+            "an input_shape (channels, height, width), e.g. load_dataset('digits')."
+        )
+    x = getattr(data, f"x_{split}")
+    scale = float(np.max(data.unstandardize(data.x_train)))
+    raw = torch.as_tensor(data.unstandardize(x), dtype=torch.float32) / scale
+    return raw.reshape(-1, *shape), scale
+
+
+def augmented_accuracy(
+    model: torch.nn.Module,
+    data: Any,
+    rotation_degrees: float = 0.0,
+    flip: str = "none",
+    *,
+    draws: int = 4,
+    seed: int | None = None,
+) -> dict[str, float]:
+    """Accuracy of a trained model on augmented copies of the validation images.
+
+    Why this measures whether an augmentation keeps the label: a model trained on plain
+    digits has never seen the augmented copies. If it still names most of them right,
+    the copies still look like their label; if it gets a kind of copy wrong most of the
+    time (a mirrored 3), the copy no longer shows its label, and training on it would
+    teach the model a wrong answer.
+
+    Each validation image is augmented ``draws`` times with :func:`make_augmentation`
+    (raw pixels, then standardized with the training split's mean and std, as the model
+    expects). Returns ``accuracy`` (over every copy), ``changed`` (the share of copies
+    the augmentation changed at all: a random flip leaves about half as they were) and
+    ``accuracy_changed`` (over the changed copies only; NaN if none changed).
+    """
+    check_number("draws", draws, low=1, high=50, integer=True)
+    seed = resolve_seed(seed)
+    images, scale = _raw_images(data)
+    transform = make_augmentation(rotation_degrees, flip)
+    mean = torch.as_tensor(data.feature_mean, dtype=torch.float32)
+    std = torch.as_tensor(data.feature_std, dtype=torch.float32)
+    correct, changed = [], []
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(seed)
+            for _ in range(draws):
+                copies = torch.stack([transform(image) for image in images])
+                moved = (copies - images).abs().flatten(1).amax(dim=1) > 1e-6
+                x = (copies.flatten(1) * scale - mean) / std
+                correct.append(model(x).argmax(dim=1) == data.y_val)
+                changed.append(moved)
+    finally:
+        model.train(was_training)
+    right, moved = torch.cat(correct).float(), torch.cat(changed)
+    return {
+        "accuracy": float(right.mean()),
+        "changed": float(moved.float().mean()),
+        "accuracy_changed": float(right[moved].mean()) if bool(moved.any()) else float("nan"),
+    }
+
+
+def augmentation_effects(
+    model: torch.nn.Module,
+    data: Any,
+    settings: dict[str, tuple[float, str]],
+    *,
+    draws: int = 4,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """:func:`augmented_accuracy` for several augmentations: one row per named setting.
+
+    ``settings`` maps a name to ``(rotation_degrees, flip)``, e.g.
+    ``{"rotation +/-15": (15, "none"), "horizontal flip": (0, "horizontal")}``.
+    """
+    if not isinstance(settings, dict) or not settings:
+        raise ValueError(
+            f"settings={settings!r} is not allowed: settings must be a non-empty dict of "
+            "name -> (rotation_degrees, flip)."
+        )
+    rows = []
+    for name, (rotation, flip) in settings.items():
+        score = augmented_accuracy(model, data, rotation, flip, draws=draws, seed=seed)
+        rows.append({"augmentation": name, "rotation_degrees": rotation, "flip": flip, **score})
+    return pd.DataFrame(rows)
+
+
+__all__ = [
+    "FLIPS",
+    "augmentation_effects",
+    "augmentation_grid",
+    "augmented_accuracy",
+    "digit_images",
+    "make_augmentation",
+]

@@ -19,12 +19,17 @@ humans reach 70%, a training accuracy of 75% is not underfitting), so
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from hpcourse.results import History
-from hpcourse.validation import check_number
+from hpcourse.validation import check_choice, check_number
+
+if TYPE_CHECKING:
+    from hpcourse.config import TrainConfig
 
 LABELS = ("underfitting", "overfitting", "good fit", "diverged")
 
@@ -40,17 +45,18 @@ KNOBS = (
     "less weight decay",
     "more data augmentation",
     "more training data",
-    "tune the learning rate",
+    "raise the learning rate",
     "lower the learning rate",
     "leave it as it is",
 )
 
-#: Which knobs move a run of each diagnosis in the right direction.
+#: Which knobs move a run of each diagnosis in the right direction, as a rule of thumb.
+#: A rule of thumb can be wrong for a given run: :func:`try_knobs` measures instead.
 REMEDIES: dict[str, tuple[str, ...]] = {
     "underfitting": (
         "more capacity",
         "train longer",
-        "tune the learning rate",
+        "raise the learning rate",
         "less dropout",
         "less weight decay",
     ),
@@ -85,7 +91,7 @@ class Diagnosis:
         """One readable sentence: verdict, evidence, and what to try."""
         if self.label == "diverged":
             return "diverged: the loss blew up, so there is nothing to diagnose yet. " + (
-                "Try: lower the learning rate."
+                "Rule of thumb: lower the learning rate."
             )
         evidence = (
             f"train acc {self.train_acc:.3f} (threshold {self.min_train_acc:.2f}), "
@@ -95,7 +101,7 @@ class Diagnosis:
         note = ""
         if self.label == "underfitting" and self.gap > self.max_gap:
             note = " The gap is large too: fix the underfitting first, then look again."
-        return f"{self.label}: {evidence}. Try: {', '.join(self.remedies)}.{note}"
+        return f"{self.label}: {evidence}. Rule of thumb: try {', '.join(self.remedies)}.{note}"
 
     def __str__(self) -> str:
         return self.message
@@ -177,4 +183,200 @@ def knob_table() -> pd.DataFrame:
     return pd.DataFrame(_KNOB_ROWS, columns=cols)
 
 
-__all__ = ["KNOBS", "LABELS", "REMEDIES", "Diagnosis", "diagnose", "knob_table"]
+#: What each knob means when :func:`try_knobs` turns it: one concrete change of the config.
+KNOB_TURNS: dict[str, str] = {
+    "more capacity": "every hidden layer twice as wide (a linear model gets one layer of 64)",
+    "less capacity": "every hidden layer half as wide",
+    "train longer": "twice the epochs",
+    "stop earlier": "a quarter of the epochs",
+    "more dropout": "dropout + 0.3",
+    "less dropout": "dropout 0",
+    "more weight decay": "weight decay x 10 (1e-4 if it was 0)",
+    "less weight decay": "weight decay / 10",
+    "more data augmentation": "not measured: hp.train applies no augmentation",
+    "more training data": "the same config trained on more_data",
+    "raise the learning rate": "lr x 10",
+    "lower the learning rate": "lr / 10",
+    "leave it as it is": "no change",
+}
+
+EFFECTS = ("as it is", "fixes it", "helps", "no help", "worse", "cannot turn", "not measured")
+
+
+def turn_knob(knob: str, config: TrainConfig) -> tuple[dict[str, Any] | None, str]:
+    """The config change that turns ``knob`` (see :data:`KNOB_TURNS`), and a description.
+
+    Returns ``(None, reason)`` when the knob cannot be turned for this config (no dropout
+    to remove, a linear model to shrink, ...) or needs more than a config change (more
+    data, augmentation); :func:`try_knobs` handles those.
+
+    >>> from hpcourse.config import TrainConfig
+    >>> turn_knob("less weight decay", TrainConfig(weight_decay=0.5))
+    ({'weight_decay': 0.05}, 'weight_decay 0.5 -> 0.05')
+    >>> turn_knob("less dropout", TrainConfig())
+    (None, 'cannot turn: dropout is already 0')
+    """
+    check_choice("knob", knob, KNOBS)
+    hidden, wd, dropout = list(config.hidden), config.weight_decay, config.dropout
+    changes: dict[str, Any] | None
+    reason = ""
+    if knob == "more capacity":
+        changes = {"hidden": [2 * w for w in hidden] or [64]}
+    elif knob == "less capacity":
+        changes = {"hidden": [max(1, w // 2) for w in hidden]} if hidden else None
+        reason = "a linear model (hidden=[]) has no hidden layer to shrink"
+    elif knob == "train longer":
+        changes = {"epochs": 2 * config.epochs}
+    elif knob == "stop earlier":
+        changes = {"epochs": config.epochs // 4} if config.epochs >= 4 else None
+        reason = f"epochs={config.epochs} is too short to cut to a quarter"
+    elif knob == "more dropout":
+        changes = {"dropout": min(0.9, round(dropout + 0.3, 6))} if hidden else None
+        reason = "a linear model (hidden=[]) has no hidden units to drop"
+    elif knob == "less dropout":
+        changes = {"dropout": 0.0} if dropout > 0 else None
+        reason = "dropout is already 0"
+    elif knob == "more weight decay":
+        changes = {"weight_decay": 10 * wd if wd > 0 else 1e-4}
+    elif knob == "less weight decay":
+        changes = {"weight_decay": wd / 10} if wd > 0 else None
+        reason = "weight_decay is already 0"
+    elif knob == "raise the learning rate":
+        changes = {"lr": config.lr * 10}
+    elif knob == "lower the learning rate":
+        changes = {"lr": config.lr / 10}
+    elif knob == "leave it as it is":
+        return {}, "no change"
+    else:  # more data, augmentation: not a change of the config
+        return None, KNOB_TURNS[knob]
+    if changes is None:
+        return None, f"cannot turn: {reason}"
+    old = config.to_dict()
+    text = ", ".join(f"{k} {_short(old[k])} -> {_short(v)}" for k, v in changes.items())
+    return changes, text
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
+
+
+def _effect(new: Diagnosis, base: Diagnosis, margin: float) -> str:
+    """How a re-trained run compares with the original, judged on what its label needs.
+
+    Underfitting is about the training accuracy (can it fit at all?), overfitting and a
+    good fit about the validation accuracy (does it do well on new data?), a diverged
+    run about whether the new one trains at all.
+    """
+    if base.label == "diverged":
+        return "fixes it" if new.label != "diverged" else "no help"
+    if new.label == "diverged":
+        return "worse"
+    if base.label == "underfitting":
+        if new.train_acc >= base.min_train_acc:
+            return "fixes it"
+        change = new.train_acc - base.train_acc
+    else:
+        if base.label == "overfitting" and new.label == "good fit" and new.val_acc >= base.val_acc:
+            return "fixes it"
+        change = new.val_acc - base.val_acc
+    if change >= margin:
+        return "helps"
+    return "worse" if change <= -margin else "no help"
+
+
+def try_knobs(
+    run: History | TrainConfig | dict[str, Any],
+    data: Any,
+    *,
+    knobs: Sequence[str] | None = None,
+    more_data: Any = None,
+    margin: float = 0.1,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Re-train a run once per knob, each turned one notch, and tabulate what happened.
+
+    Why measure: the knob table is a rule of thumb, and a rule of thumb can be wrong for
+    the run in front of you (a run crushed by weight decay does not get better with
+    more epochs). One re-run per knob, each changing one thing (:func:`turn_knob`), is
+    the honest answer to "which knob would help?".
+
+    ``run`` is a finished :class:`History` (its numbers are the baseline) or a config
+    (trained first). ``knobs`` defaults to every knob in :data:`KNOBS`; "more training
+    data" is measured only with ``more_data``, a dataset with more training examples and
+    the same validation examples. One row per knob: the change made, the final train and
+    validation accuracy, the gap, the new diagnosis, and the ``effect`` (see
+    :func:`_effect`): ``"fixes it"`` (the problem is gone), ``"helps"`` (the number that
+    matters moved at least ``margin`` the right way), ``"no help"``, ``"worse"``,
+    ``"cannot turn"`` (e.g. no dropout to remove) or ``"not measured"`` (augmentation, or
+    more data without ``more_data``).
+    """
+    from hpcourse.config import as_config
+    from hpcourse.progress import progress as progress_bar
+    from hpcourse.training import train
+
+    check_number("margin", margin, low=0, high=1, low_open=True)
+    if isinstance(run, History):
+        config, base_run = run.config, run
+    else:
+        config, base_run = as_config(run), None
+    chosen = list(KNOBS if knobs is None else knobs)
+    for i, knob in enumerate(chosen):
+        check_choice(f"knobs[{i}]", knob, KNOBS)
+    if more_data is not None and len(more_data.y_train) <= len(data.y_train):
+        raise ValueError(
+            f"more_data with {len(more_data.y_train)} training examples is not allowed: "
+            f"more_data must have more than data's {len(data.y_train)}."
+        )
+    base = diagnose(base_run if base_run is not None else train(config, data))
+
+    def row(knob: str, change: str, d: Diagnosis | None, effect: str) -> dict[str, Any]:
+        nan = math.nan
+        return {
+            "knob": knob,
+            "change": change,
+            "train_acc": d.train_acc if d else nan,
+            "val_acc": d.val_acc if d else nan,
+            "gap": d.gap if d else nan,
+            "label": d.label if d else "",
+            "effect": effect,
+        }
+
+    rows = [row("leave it as it is", "no change", base, "as it is")]
+    todo = [k for k in chosen if k != "leave it as it is"]
+    for knob in progress_bar(todo, desc="knobs", enabled=progress):
+        if knob == "more training data":
+            if more_data is None:
+                rows.append(row(knob, "not measured: no more_data given", None, "not measured"))
+                continue
+            change = f"{len(data.y_train)} -> {len(more_data.y_train)} training examples"
+            new = diagnose(train(config, more_data))
+        else:
+            changes, change = turn_knob(knob, config)
+            if changes is None:
+                effect = "not measured" if knob == "more data augmentation" else "cannot turn"
+                rows.append(row(knob, change, None, effect))
+                continue
+            new = diagnose(train(config.replace(**changes), data))
+        rows.append(row(knob, change, new, _effect(new, base, margin)))
+    table = pd.DataFrame(rows)
+    table["train_acc_change"] = table["train_acc"] - base.train_acc
+    table["val_acc_change"] = table["val_acc"] - base.val_acc
+    return table
+
+
+__all__ = [
+    "EFFECTS",
+    "KNOBS",
+    "KNOB_TURNS",
+    "LABELS",
+    "REMEDIES",
+    "Diagnosis",
+    "diagnose",
+    "knob_table",
+    "try_knobs",
+    "turn_knob",
+]

@@ -14,12 +14,14 @@ Two ways to sort them are taught here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hpcourse.config import TrainConfig, as_config
+from hpcourse.validation import check_choice
 
 #: The family of each :class:`~hpcourse.config.TrainConfig` field.
 CONFIG_FAMILIES: dict[str, str] = {
@@ -114,4 +116,88 @@ def pipeline_hyperparameters() -> pd.DataFrame:
     return table
 
 
-__all__ = ["CONFIG_FAMILIES", "config_families", "pipeline_hyperparameters"]
+ROLES = ("scientific", "nuisance", "fixed")
+
+#: Nuisance hyperparameters when a study does not name its own: the learning rate almost
+#: always interacts with whatever is being compared, and weight decay often does.
+DEFAULT_NUISANCE = ("lr", "weight_decay")
+
+_ROLE_MEANING = {
+    "scientific": "vary it: the question is about its effect",
+    "nuisance": "re-tune it for every value of the scientific ones, so each gets its best shot",
+    "fixed": "hold it at this value; the answer is only known for this value",
+}
+
+
+def study_roles(
+    scientific: Sequence[str],
+    nuisance: Sequence[str] | None = None,
+    config: TrainConfig | dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """The role each hyperparameter plays in one study (the Deep Learning Tuning Playbook's
+    split, Godbole et al., 2023).
+
+    A study answers one question, e.g. "does a second hidden layer help?". Relative to
+    that question every hyperparameter is
+
+    * **scientific**: the one(s) whose effect you measure (here ``hidden``);
+    * **nuisance**: ones that must be re-tuned for each value of the scientific ones,
+      because the best value moves with them (the best learning rate for one layer is not
+      the best for two); comparing at one shared value would be unfair to one side;
+    * **fixed**: held constant; cheap, but the answer then holds only at those values.
+
+    The same hyperparameter changes role with the question: the learning rate is a
+    nuisance in a study of depth and the scientific one in a study of learning rates.
+    ``nuisance`` defaults to :data:`DEFAULT_NUISANCE` minus the scientific ones. Fields
+    that are not tuned at all (seed, threads) are left out. Returns one row per field:
+    its value in ``config``, family, role and what the role asks of you.
+
+    >>> roles = study_roles(["hidden"]).set_index("field")["role"]
+    >>> roles["hidden"], roles["lr"], roles["batch_size"]
+    ('scientific', 'nuisance', 'fixed')
+    """
+    fields = [f for f, family in CONFIG_FAMILIES.items() if family != "not tuned"]
+    chosen = {}
+    for arg, names in (("scientific", scientific), ("nuisance", nuisance)):
+        if names is None:
+            continue
+        if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+            raise ValueError(
+                f"{arg}={names!r} is not allowed: {arg} must be a list of config fields, "
+                "e.g. ['hidden']."
+            )
+        for i, name in enumerate(names):
+            check_choice(f"{arg}[{i}]", name, fields)
+        chosen[arg] = list(names)
+    if not chosen.get("scientific"):
+        raise ValueError(
+            f"scientific={scientific!r} is not allowed: name at least one field, the one "
+            "the study's question is about."
+        )
+    sci = chosen["scientific"]
+    nui = chosen.get("nuisance", [n for n in DEFAULT_NUISANCE if n not in sci])
+    both = sorted(set(sci) & set(nui))
+    if both:
+        raise ValueError(
+            f"nuisance={nui!r} is not allowed: {both} cannot be scientific and nuisance at once."
+        )
+    table = config_families(config)
+    table = table[table["family"] != "not tuned"].reset_index(drop=True)
+    table["role"] = [
+        "scientific" if f in sci else "nuisance" if f in nui else "fixed" for f in table["field"]
+    ]
+    table["what to do"] = table["role"].map(_ROLE_MEANING)
+    order = {role: i for i, role in enumerate(ROLES)}
+    return table.sort_values("role", key=lambda s: s.map(order), kind="stable").reset_index(
+        drop=True
+    )
+
+
+__all__ = [
+    "CONFIG_FAMILIES",
+    "DEFAULT_NUISANCE",
+    "ROLES",
+    "config_families",
+    "pipeline_hyperparameters",
+    "study_roles",
+]

@@ -8,6 +8,7 @@ while the hyperparameters that describe the run (its config) stay exactly as the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,6 +41,45 @@ def mlp_n_params(layer_sizes: Sequence[int]) -> int:
     for i, size in enumerate(layer_sizes):
         check_number(f"layer_sizes[{i}]", size, low=1, integer=True)
     return int(sum(a * b + b for a, b in zip(layer_sizes[:-1], layer_sizes[1:], strict=False)))
+
+
+def width_growth(
+    n_inputs: int, n_outputs: int, width: int, depths: Sequence[int] = (1, 2, 3)
+) -> pd.DataFrame:
+    """What doubling the width does to the parameter count, for MLPs of several depths.
+
+    One row per depth: the count at ``width`` and at ``2 * width``, each from the formula
+    (:func:`mlp_n_params`) and from the model hpcourse builds (``hpcourse.MLP``), and the
+    ratio of the two built counts. Why the ratio depends on depth: a matrix between two
+    hidden layers holds width x width numbers, which doubling the width multiplies by 4,
+    while the first and last matrices only double.
+
+    >>> width_growth(64, 10, 128, depths=[1])["ratio"].round(2).tolist()
+    [2.0]
+    """
+    from hpcourse.models import MLP, count_parameters
+
+    check_number("n_inputs", n_inputs, low=1, integer=True)
+    check_number("n_outputs", n_outputs, low=1, integer=True)
+    check_number("width", width, low=1, integer=True)
+    rows = []
+    for i, depth in enumerate(depths):
+        check_number(f"depths[{i}]", depth, low=1, high=10, integer=True)
+        counts = {}
+        for suffix, w in (("", width), (" x2", 2 * width)):
+            hidden = [w] * depth
+            counts["formula" + suffix] = mlp_n_params([n_inputs, *hidden, n_outputs])
+            model = MLP(n_inputs, hidden, n_outputs)
+            counts["pytorch" + suffix] = int(count_parameters(model)["count"].sum())
+        rows.append(
+            {
+                "depth": depth,
+                "hidden": [width] * depth,
+                **counts,
+                "ratio": counts["pytorch x2"] / counts["pytorch"],
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def parameter_changes(
@@ -95,4 +135,76 @@ def config_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str
     }
 
 
-__all__ = ["config_diff", "mlp_n_params", "parameter_changes"]
+def loss_gradients(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """The gradient of the mean cross-entropy loss on ``(x, y)`` for every parameter.
+
+    For each number the model holds, its gradient says how fast the loss grows when
+    that number is nudged up: the sign says which way is downhill, the size how steep
+    it is. The model itself is left as it was (no gradient is stored on it).
+    """
+    import torch.nn.functional as F
+
+    params = dict(model.named_parameters())
+    was_training = model.training
+    model.eval()  # no dropout: the gradient of the model as it is
+    try:
+        loss = F.cross_entropy(model(x), y)
+        grads = torch.autograd.grad(loss, list(params.values()))
+    finally:
+        model.train(was_training)
+    return {name: g.detach().clone() for name, g in zip(params, grads, strict=True)}
+
+
+def step_table(
+    before: Mapping[str, torch.Tensor],
+    after: Mapping[str, torch.Tensor],
+    gradients: Mapping[str, torch.Tensor],
+) -> pd.DataFrame:
+    """How one optimizer step moved each parameter tensor, compared with its gradient.
+
+    Plain gradient descent moves every number by ``-lr * gradient``. So for each tensor
+    this reports ``step_over_gradient`` = ``||before - after|| / ||gradient||`` (the
+    learning rate the step actually used, whatever the config claimed) and
+    ``direction``, the cosine between the move and ``-gradient`` (1.0: straight
+    downhill). A tensor whose gradient is zero everywhere reports NaN for both.
+
+    >>> import torch
+    >>> w = {"w": torch.tensor([1.0, 2.0])}
+    >>> g = {"w": torch.tensor([0.5, -1.0])}
+    >>> step_table(w, {"w": w["w"] - 0.1 * g["w"]}, g)["step_over_gradient"].round(6).tolist()
+    [0.1]
+    """
+    for name, other in (("after", after), ("gradients", gradients)):
+        if set(other) != set(before):
+            raise ValueError(
+                f"{name}={sorted(other)!r} is not allowed: {name} must hold the same "
+                f"parameter names as before ({sorted(before)!r})."
+            )
+    rows = []
+    for key, b in before.items():
+        move, g = (b - after[key]).double().flatten(), gradients[key].double().flatten()
+        g_norm = float(g.norm())
+        rows.append(
+            {
+                "name": key,
+                "gradient_norm": g_norm,
+                "step_norm": float(move.norm()),
+                "step_over_gradient": float(move.norm()) / g_norm if g_norm > 0 else math.nan,
+                "direction": float(move @ g) / (float(move.norm()) * g_norm)
+                if g_norm > 0 and float(move.norm()) > 0
+                else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+__all__ = [
+    "config_diff",
+    "loss_gradients",
+    "mlp_n_params",
+    "parameter_changes",
+    "step_table",
+    "width_growth",
+]

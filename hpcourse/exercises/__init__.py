@@ -51,10 +51,25 @@ class Verdict:
         return f"[{mark}] {self.exercise}: {self.message}"
 
 
+def _is_number(value: Any) -> bool:
+    """True for a real number (int, float, NumPy scalar or 0-d array), False for text or bools.
+
+    Why strict: ``float("0.1")`` is 0.1, so a checker that converted whatever it got would
+    accept the *string* ``"0.1"`` as the answer 0.1.
+    """
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        return False
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"
+
+
 def _close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
     if isinstance(expected, (int, float, np.floating, np.integer)) and not isinstance(
         expected, bool
     ):
+        if not _is_number(got) and not (hasattr(got, "item") and _is_number(_item(got))):
+            return False
         try:
             return math.isclose(float(got), float(expected), rel_tol=rtol, abs_tol=atol)
         except (TypeError, ValueError):
@@ -66,6 +81,24 @@ def _close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
             return False
         return g.shape == e.shape and bool(np.allclose(g, e, rtol=rtol, atol=atol))
     return got == expected
+
+
+def _item(value: Any) -> Any:
+    """The Python scalar inside a one-element tensor or array, or ``value`` itself."""
+    try:
+        return value.item()
+    except (AttributeError, TypeError, ValueError, RuntimeError):
+        return value
+
+
+def _wrong_type(got: Any, expected: Any) -> str:
+    """A hint when a number was expected but something else came back, else ``""``."""
+    numeric = isinstance(expected, (int, float, np.floating, np.integer)) and not isinstance(
+        expected, bool
+    )
+    if numeric and not _is_number(got) and not _is_number(_item(got)):
+        return f" Return a number, not a {type(got).__name__}."
+    return ""
 
 
 def _skipped(exercise: str) -> Verdict:
@@ -102,7 +135,7 @@ def check_function(
             )
             break
         if not _close(got, case.expected, rtol, atol):
-            hint = f" Hint: {case.hint}" if case.hint else ""
+            hint = _wrong_type(got, case.expected) or (f" Hint: {case.hint}" if case.hint else "")
             verdict = Verdict(
                 exercise,
                 False,
@@ -131,7 +164,7 @@ def check_value(
     elif _close(answer, expected, rtol, atol):
         verdict = Verdict(exercise, True, f"correct: {answer!r}.")
     else:
-        tip = f" Hint: {hint}" if hint else ""
+        tip = _wrong_type(answer, expected) or (f" Hint: {hint}" if hint else "")
         verdict = Verdict(exercise, False, f"{answer!r} is not right.{tip}")
     if verbose:
         print(verdict)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from hpcourse.diagnosis import Diagnosis
 from hpcourse.results import History
@@ -144,6 +145,7 @@ def plot_diagnosis(
     box = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none"}
     ax.text(0.03, 0.8, numbers, transform=ax.transAxes, fontsize=8, va="top", bbox=box)
     ax.set_ylim(0, 1.05)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title(f"{title}: {diagnosis.label}" if title else diagnosis.label, fontsize=10)
@@ -152,9 +154,114 @@ def plot_diagnosis(
     return ax
 
 
+def plot_fit_losses(
+    history: History, diagnosis: Diagnosis, title: str = "", ax: Axes | None = None
+) -> Axes:
+    """Train and validation loss per epoch, with the best validation epoch marked and the
+    final rise of the validation loss above its best drawn as an arrow.
+
+    The second sign of overfitting: the training loss keeps falling while the validation
+    loss turns back up, so later epochs make the model worse on new data.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(history.epoch, history.train_loss, "-", label="train loss")
+    ax.plot(history.epoch, history.val_loss, "-", label="validation loss")
+    finite = [
+        (v, e) for e, v in zip(history.epoch, history.val_loss, strict=True) if np.isfinite(v)
+    ]
+    if finite:
+        best, best_epoch = min(finite)
+        last = history.epoch[-1]
+        ax.plot([best_epoch], [best], "v", color="tab:orange", ms=7, label="best validation")
+        ax.hlines(best, best_epoch, last, color="grey", ls=":", lw=1)
+        if diagnosis.val_loss_rise > 0.05:  # a visible climb: mark it
+            ax.annotate(
+                "",
+                xy=(last, history.val_loss[-1]),
+                xytext=(last, best),
+                arrowprops={"arrowstyle": "->", "color": "tab:red"},
+            )
+            ax.text(
+                last,
+                (best + history.val_loss[-1]) / 2,
+                f"+{diagnosis.val_loss_rise:.2f} ",
+                ha="right",
+                va="center",
+                fontsize=8,
+                color="tab:red",
+            )
+    ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy loss")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return ax
+
+
+def plot_knob_trials(
+    trials: pd.DataFrame, metric: str = "train_acc", ax: Axes | None = None
+) -> Axes:
+    """One bar per knob of :func:`hpcourse.diagnosis.try_knobs`: the ``metric`` after the
+    knob was turned, against a dashed line at the run as it was; knobs that could not be
+    measured are listed without a bar."""
+    _require_columns("trials", trials, ["knob", "effect", metric])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.3 * len(trials) + 1.2))
+    colors = {
+        "as it is": "tab:blue",
+        "fixes it": "tab:green",
+        "helps": "tab:olive",
+        "no help": "tab:grey",
+        "worse": "tab:red",
+    }
+    rows = trials[::-1]
+    values = rows[metric].fillna(0.0)
+    bars = ax.barh(rows["knob"], values, color=[colors.get(e, "tab:red") for e in rows["effect"]])
+    ax.bar_label(bars, labels=list(rows["effect"]), padding=3, fontsize=8)
+    base = trials.loc[trials["knob"] == "leave it as it is", metric]
+    if len(base):
+        ax.axvline(float(base.iloc[0]), color="black", ls="--", lw=1, label="as it is")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_xlim(0, 1.35)
+    ax.set_xlabel(metric.replace("_", " ") + " after turning the knob")
+    ax.set_title("each knob turned once, and measured", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def plot_augmentation_effects(effects: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Accuracy of a model trained on plain images, on augmented copies of the validation
+    images (from :func:`hpcourse.augmentation.augmentation_effects`): over all copies, and
+    over the copies the augmentation actually changed."""
+    _require_columns("effects", effects, ["augmentation", "accuracy", "accuracy_changed"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3))
+    x = np.arange(len(effects))
+    ax.bar(x - 0.2, effects["accuracy"], width=0.4, color="tab:blue", label="all copies")
+    changed = effects["accuracy_changed"]
+    ax.bar(x + 0.2, changed.fillna(0.0), width=0.4, color="tab:orange", label="changed copies")
+    for i, value in enumerate(changed):
+        if not np.isfinite(value):
+            ax.text(i + 0.2, 0.02, "none\nchanged", ha="center", fontsize=7)
+    ax.set_xticks(x, list(effects["augmentation"]), fontsize=8)
+    ax.set_ylim(0, 1.15)
+    ax.set_ylabel("accuracy of the trained model")
+    ax.set_title("does the augmented copy still show its label?", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right", ncols=2)
+    return ax
+
+
 __all__ = [
+    "plot_augmentation_effects",
     "plot_augmentation_grid",
     "plot_diagnosis",
+    "plot_fit_losses",
+    "plot_knob_trials",
     "plot_loader_runs",
     "plot_parameter_changes",
     "plot_parameter_counts",

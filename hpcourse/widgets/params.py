@@ -22,6 +22,7 @@ from hpcourse.augmentation import FLIPS, augmentation_grid, digit_images
 from hpcourse.models import MLP, count_parameters
 from hpcourse.parameters import mlp_n_params
 from hpcourse.plots.params import plot_augmentation_grid, plot_parameter_counts
+from hpcourse.seeding import resolve_seed
 from hpcourse.validation import check_number
 from hpcourse.widgets.base import Explorer
 
@@ -122,21 +123,24 @@ def augmentation_explorer(
     n_images: int = 5,
     n_variants: int = 7,
     rotation_degrees: float = 15.0,
-    seed: int = 0,
+    seed: int | None = None,
     digits: list[int] | None = None,
 ) -> AugmentationExplorer:
     """A rotation slider, a flip choice and a "draw" slider (the random seed); redraws a
     grid of digits with random augmented copies next to each original.
 
-    ``digits`` picks which digits to show (default: the first ``n_images`` of 0-9). Try
-    large angles: a 6 rotated by 180 degrees is a 9, so the label is no longer true.
-    That is the limit on how much augmentation a dataset can take.
+    ``digits`` picks which digits to show (default: the first ``n_images`` of 0-9; when
+    given, it replaces ``n_images``). Try large angles: a 6 rotated by 180 degrees is a
+    9, so the label is no longer true. That is the limit on how much augmentation a
+    dataset can take. ``seed`` (default: the course's seed) starts the "draw" slider.
     """
     check_number("n_images", n_images, low=1, high=10, integer=True)
     check_number("n_variants", n_variants, low=1, high=12, integer=True)
     check_number("rotation_degrees", rotation_degrees, low=0, high=180)
+    if seed is None:
+        seed = resolve_seed(None) % 101  # the "draw" slider runs from 0 to 100
     check_number("seed", seed, low=0, high=100, integer=True)
-    images, labels = digit_images(10, seed=0)
+    images, labels = digit_images(10, seed=0)  # a fixed example of each digit
     chosen = list(range(n_images)) if digits is None else list(digits)
     if not chosen:
         raise ValueError("digits=[] is not allowed: digits must list one or more of 0-9.")
