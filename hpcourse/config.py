@@ -17,12 +17,19 @@ from typing import Any
 
 from hpcourse.schedules import SCHEDULES
 from hpcourse.seeding import course_seed
+from hpcourse.space import Choice, Dimension, Float, Int
 from hpcourse.validation import check_bool, check_choice, check_number
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 
 #: Activation functions by name (``hpcourse.models`` maps them onto torch modules).
 ACTIVATIONS = ("relu", "tanh", "gelu", "sigmoid", "leaky_relu")
+
+
+def _search(dimension: Dimension) -> dict[str, Dimension]:
+    """Field metadata: the range and scale a search over this field uses by default
+    (read by :meth:`hpcourse.space.SearchSpace.for_config`)."""
+    return {"search": dimension}
 
 
 def check_model_hyperparameters(hidden: Sequence[int], activation: str, dropout: float) -> None:
@@ -68,26 +75,26 @@ class TrainConfig:
     ValueError: lr=-1 is not allowed: lr must be > 0.
     """
 
-    lr: float = 0.1
-    batch_size: int = 32
-    epochs: int = 20
-    optimizer: str = "sgd"
-    momentum: float = 0.9
+    lr: float = field(default=0.1, metadata=_search(Float(1e-5, 1.0, "log")))
+    batch_size: int = field(default=32, metadata=_search(Int(8, 512, "log")))
+    epochs: int = field(default=20, metadata=_search(Int(1, 100, "log")))
+    optimizer: str = field(default="sgd", metadata=_search(Choice(OPTIMIZERS)))
+    momentum: float = field(default=0.9, metadata=_search(Float(0.5, 0.999, "one_minus_log")))
     nesterov: bool = False
     betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    weight_decay: float = 0.0
-    schedule: str = "constant"
-    warmup_epochs: int = 0
+    eps: float = field(default=1e-8, metadata=_search(Float(1e-10, 1e-4, "log")))
+    weight_decay: float = field(default=0.0, metadata=_search(Float(1e-6, 0.1, "log")))
+    schedule: str = field(default="constant", metadata=_search(Choice(SCHEDULES)))
+    warmup_epochs: int = field(default=0, metadata=_search(Int(0, 5)))
     step_epochs: int = 10
-    gamma: float = 0.1
-    grad_clip: float | None = None
+    gamma: float = field(default=0.1, metadata=_search(Float(0.01, 0.5, "log")))
+    grad_clip: float | None = field(default=None, metadata=_search(Float(0.1, 10.0, "log")))
     patience: int | None = None
     min_delta: float = 0.0
     restore_best: bool = False
     hidden: tuple[int, ...] = (128,)
-    activation: str = "relu"
-    dropout: float = 0.0
+    activation: str = field(default="relu", metadata=_search(Choice(ACTIVATIONS)))
+    dropout: float = field(default=0.0, metadata=_search(Float(0.0, 0.6)))
     shuffle: bool = True
     seed: int = field(default_factory=course_seed)
     threads: int = 1
