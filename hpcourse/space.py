@@ -300,15 +300,19 @@ class SearchSpace(Mapping[str, Dimension]):
         """
         from hpcourse.config import TrainConfig
 
-        declared = {f.name: f.metadata.get("search") for f in dataclasses.fields(TrainConfig)}
+        declared: dict[str, Dimension] = {
+            f.name: f.metadata["search"]
+            for f in dataclasses.fields(TrainConfig)
+            if "search" in f.metadata
+        }
         dims: dict[str, Dimension] = {}
         for name in fields:
             if name in overrides:
                 dims[name] = overrides[name]
-            elif declared.get(name) is not None:
+            elif name in declared:
                 dims[name] = declared[name]
             else:
-                searchable = sorted(k for k, v in declared.items() if v is not None)
+                searchable = sorted(declared)
                 raise ValueError(
                     f"fields item {name!r} is not allowed: TrainConfig declares no search range "
                     f"for it; give one as {name}=Float(...), or use one of {searchable}."
