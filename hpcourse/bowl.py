@@ -17,6 +17,11 @@ Everything follows from that multiplier ``r_i = 1 - lr * L_i``:
 
 So gradient descent is stable only when ``lr < 2 / L_max``: the steepest direction sets the
 limit for all of them, and the flattest direction then sets how slowly the rest converges.
+
+With heavy-ball momentum ``beta`` (PyTorch's ``SGD(momentum=beta)``) a coordinate follows
+``v <- beta v + L w;  w <- w - lr v``, and the limit becomes ``lr < 2 (1 + beta) / L_max``:
+momentum *raises* the largest stable lr (to 3.8 / L_max for beta = 0.9), because the
+velocity of a coordinate that flips sign every step partly cancels itself.
 A neural network's loss is not a bowl, but near a minimum it looks like one, with ``L_max``
 the largest eigenvalue of the Hessian, which is why too-large learning rates blow up.
 
@@ -40,7 +45,10 @@ DEFAULT_START = (-3.0, 1.0)
 REGIMES = ("crawl", "smooth", "zig-zag", "diverge")
 
 
-def _check_curvatures(curvatures: Sequence[float]) -> np.ndarray:
+Curvatures = Sequence[float] | np.ndarray
+
+
+def _check_curvatures(curvatures: Curvatures) -> np.ndarray:
     if isinstance(curvatures, (str, bytes)) or not isinstance(curvatures, (Sequence, np.ndarray)):
         raise ValueError(
             f"curvatures={curvatures!r} is not allowed: curvatures must be a sequence of "
@@ -53,7 +61,7 @@ def _check_curvatures(curvatures: Sequence[float]) -> np.ndarray:
     return np.asarray(curvatures, dtype=float)
 
 
-def bowl_loss(w: np.ndarray, curvatures: Sequence[float] = DEFAULT_CURVATURES) -> np.ndarray:
+def bowl_loss(w: np.ndarray, curvatures: Curvatures = DEFAULT_CURVATURES) -> np.ndarray:
     """``1/2 * sum_i L_i * w_i**2`` over the last axis of ``w`` (so it works on a grid too).
 
     >>> float(bowl_loss(np.array([1.0, 1.0]), (1.0, 10.0)))
@@ -64,13 +72,19 @@ def bowl_loss(w: np.ndarray, curvatures: Sequence[float] = DEFAULT_CURVATURES) -
     return 0.5 * np.sum(L * w**2, axis=-1)
 
 
-def stability_threshold(curvatures: Sequence[float] = DEFAULT_CURVATURES) -> float:
-    """The largest stable learning rate, ``2 / L_max``: above it, gradient descent diverges.
+def stability_threshold(
+    curvatures: Sequence[float] = DEFAULT_CURVATURES, momentum: float = 0.0
+) -> float:
+    """The largest stable learning rate, ``2 (1 + momentum) / L_max``: above it, gradient
+    descent diverges (``2 / L_max`` without momentum).
 
     >>> stability_threshold((0.5, 2.0, 8.0))
     0.25
+    >>> round(stability_threshold((1.0, 10.0), momentum=0.9), 12)
+    0.38
     """
-    return float(2.0 / _check_curvatures(curvatures).max())
+    check_number("momentum", momentum, low=0, high=1, high_open=True)
+    return float(2.0 * (1.0 + momentum) / _check_curvatures(curvatures).max())
 
 
 def contraction_factors(lr: float, curvatures: Sequence[float] = DEFAULT_CURVATURES) -> np.ndarray:
@@ -180,6 +194,75 @@ def run_bowl(
         path=np.asarray(path),
         losses=losses_arr,
         diverged=bool(losses_arr[-1] > losses_arr[0]),
+    )
+
+
+def run_bowl_torch(
+    lr: float,
+    *,
+    curvatures: Sequence[float] = DEFAULT_CURVATURES,
+    start: Sequence[float] = DEFAULT_START,
+    steps: int = 30,
+    momentum: float = 0.0,
+    blowup: float = 1e6,
+) -> BowlRun:
+    """The same run as :func:`run_bowl`, but stepped by the optimizer every training run of
+    the course uses (:func:`hpcourse.runs.make_optimizer`: PyTorch's SGD, with ``momentum``
+    when it is > 0), on a tensor of weights whose loss is the bowl.
+
+    Why a second runner: :func:`run_bowl` *is* the formula, so checking it against
+    ``2 / L_max`` proves nothing about real code. Here the formula's prediction meets the
+    optimizer that trains the networks: an lr applied wrongly, or momentum silently
+    dropped, shows up as a run that diverges where the theory says it converges.
+
+    >>> run_bowl_torch(0.19, steps=100).diverged, run_bowl_torch(0.21, steps=100).diverged
+    (False, True)
+    >>> run_bowl_torch(0.36, momentum=0.9, steps=300).diverged  # below 2 (1 + 0.9) / 10
+    False
+    """
+    import torch
+
+    from hpcourse.config import TrainConfig
+    from hpcourse.runs import make_optimizer
+
+    check_number("lr", lr, low=0, low_open=True)
+    L = _check_curvatures(curvatures)
+    check_number("steps", steps, low=1, high=100_000, integer=True)
+    check_number("momentum", momentum, low=0, high=1, high_open=True)
+    check_number("blowup", blowup, low=1, low_open=True)
+    start_arr = np.asarray(start, dtype=float)
+    if start_arr.shape != L.shape or not np.all(np.isfinite(start_arr)) or not start_arr.any():
+        raise ValueError(
+            f"start={tuple(start)!r} is not allowed: start must have one finite value per "
+            f"curvature ({len(L)} values) and not be the minimum 0."
+        )
+    config = TrainConfig(
+        lr=float(lr),
+        optimizer="momentum" if momentum > 0 else "sgd",
+        momentum=float(momentum) if momentum > 0 else 0.9,
+    )
+    curv = torch.tensor(L, dtype=torch.float64)
+    w = torch.nn.Parameter(torch.tensor(start_arr, dtype=torch.float64))
+    optimizer = make_optimizer(config, [w])
+    path = [start_arr.copy()]
+    losses = [float(bowl_loss(start_arr, L))]
+    for _ in range(steps):
+        loss = 0.5 * (curv * w**2).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        point = w.detach().numpy().copy()
+        path.append(point)
+        losses.append(float(bowl_loss(point, L)))
+        if not losses[-1] <= blowup * losses[0]:  # also stops on NaN
+            break
+    losses_arr = np.asarray(losses)
+    return BowlRun(
+        lr=float(lr),
+        curvatures=L,
+        path=np.asarray(path),
+        losses=losses_arr,
+        diverged=bool(not losses_arr[-1] <= losses_arr[0]),
     )
 
 

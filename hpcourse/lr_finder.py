@@ -31,8 +31,10 @@ Which rule suggests the lr, and why. Two rules are common:
   along it. It uses the whole descent, not one point of it, so one noisy batch moves
   it little.
 
-Both are heuristics, read off a curve measured in a few hundred steps with weights that
-change under it. Treat the suggestion as the centre of a small search, not as the answer.
+All three are heuristics, read off a curve measured in a few hundred steps with weights
+that change under it, and each moves from one seed to the next (:func:`rules_over_seeds`
+measures by how much). Treat the suggestion as the centre of a small search, not as the
+answer.
 
 Reference: L. N. Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017.
 """
@@ -41,11 +43,12 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -54,6 +57,7 @@ from hpcourse.config import TrainConfig, as_config
 from hpcourse.data import Dataset
 from hpcourse.runs import prepare_run
 from hpcourse.schedules import exponential_lrs
+from hpcourse.seeding import resolve_seed
 from hpcourse.validation import check_choice, check_number
 
 RULES = ("min/10", "steepest", "valley")
@@ -173,7 +177,7 @@ def range_test(
             (0 = raw loss). 0.9 averages over about 10 steps: enough to tame minibatch
             noise, short enough not to lag the curve by more than a few steps.
         stop_factor: stop when the smoothed loss exceeds this multiple of the best.
-        rule: how to suggest a learning rate: ``"min/10"`` or ``"steepest"``.
+        rule: how to suggest a learning rate: ``"min/10"``, ``"steepest"`` or ``"valley"``.
 
     Example, a 1-D bowl ``f(w) = 5 w**2`` (curvature 10, stability limit 2/10 = 0.2):
 
@@ -300,3 +304,40 @@ def lr_range_test(
             stop_factor=stop_factor,
             rule=rule,
         )
+
+
+def rules_over_seeds(
+    data: Dataset,
+    config: TrainConfig | dict[str, Any] | None = None,
+    seeds: Sequence[int] | None = None,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Run the range test once per seed and table what each rule suggests.
+
+    Why: one range test is one noisy curve. Repeating it with other seeds (other initial
+    weights and batch order) shows how far each rule's answer moves by chance alone, which
+    is the precision any of them can claim. ``seeds`` defaults to the course's seed and the
+    next two; ``kwargs`` go to :func:`lr_range_test`. Columns: ``seed``, ``min_lr``,
+    ``min/10``, ``steepest``, ``valley``, ``stopped_at``.
+    """
+    config = as_config(config)
+    if seeds is None:
+        first = resolve_seed(None)
+        seeds = [first, first + 1, first + 2]
+    seeds = [resolve_seed(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds=[] is not allowed: give at least one seed.")
+    rows = []
+    for seed in seeds:
+        res = lr_range_test(data, config.replace(seed=seed), **kwargs)
+        rows.append(
+            {
+                "seed": seed,
+                "min_lr": res.min_lr,
+                "min/10": res.min_lr / 10,
+                "steepest": res.steepest_lr,
+                "valley": res.valley_lr,
+                "stopped_at": res.stopped_at,
+            }
+        )
+    return pd.DataFrame(rows)

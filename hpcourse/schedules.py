@@ -13,6 +13,8 @@ easy to plot, to test against ``torch.optim.lr_scheduler`` and to reason about.
   ``1/25`` of the base lr (the peak) to the peak, then falls along half a cosine to
   ``1/25e4`` of the peak. The big middle part acts as a regularizer and the long
   descent lets the weights settle; it has its own warm-up, so ``warmup_steps`` must be 0.
+  Only the learning rate follows the cycle: torch's ``OneCycleLR`` also cycles momentum by
+  default (``cycle_momentum=True``), hpcourse keeps the config's momentum fixed.
 * ``warmup_steps`` (any other schedule): grow the factor linearly from ``1/warmup_steps`` to 1
   over the first steps; large learning rates are often unstable while the weights are
   still random, and a short warmup lets training survive them. The decay that follows

@@ -72,6 +72,27 @@ def test_warmup_then_cosine_equals_torch_sequential():
     np.testing.assert_allclose(ours, torch_lrs(make, steps), rtol=1e-6, atol=1e-12)
 
 
+@pytest.mark.parametrize("steps", [10, 37, 300])
+def test_onecycle_equals_torch_onecyclelr(steps):
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=BASE_LR)
+    # torch's defaults (pct_start 0.3, div_factor 25, final_div_factor 1e4, cosine); the
+    # momentum cycle is off because hpcourse's 1cycle schedules the learning rate only
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=BASE_LR, total_steps=steps, cycle_momentum=False
+    )
+    theirs = []
+    for step in range(steps):
+        theirs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if step < steps - 1:  # torch refuses a step past total_steps
+            scheduler.step()
+    ours = lr_curve("onecycle", BASE_LR, steps)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-15)
+    assert 0.99 * BASE_LR <= max(ours) <= BASE_LR  # the peak (hit exactly when 0.3 steps is whole)
+    assert ours[0] == pytest.approx(BASE_LR / 25)
+
+
 def test_exponential_lrs_is_geometric_from_min_to_max():
     lrs = exponential_lrs(1e-6, 10.0, 71)
     assert lrs[0] == pytest.approx(1e-6) and lrs[-1] == 10.0

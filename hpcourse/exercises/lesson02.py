@@ -34,6 +34,9 @@ def check_max_stable_lr(attempt: Callable[..., float], verbose: bool = True) -> 
         Case(((4.0,),), 0.5, hint=STABLE_LR_HINT),
         Case(((8.0, 0.5, 2.0),), 0.25, hint=STABLE_LR_HINT),
         Case(((100.0, 100.0),), 0.02, hint=STABLE_LR_HINT),
+        # limits with many decimals (a rounded answer fails) and the largest in the middle
+        Case(((3.0,),), 2 / 3, hint=STABLE_LR_HINT),
+        Case(((0.3, 7.0, 6.5, 1.1),), 2 / 7, hint=STABLE_LR_HINT),
     ]
     return check_function("largest stable learning rate", attempt, cases, verbose=verbose)
 
@@ -45,6 +48,8 @@ def check_exponential_lrs(attempt: Callable[..., object], verbose: bool = True) 
         Case((0.1, 1.6, 5), [0.1, 0.2, 0.4, 0.8, 1.6], hint=RAMP_HINT),
         Case((1e-6, 10.0, 8), list(1e-6 * 10.0 ** np.arange(8)), hint=RAMP_HINT),
         Case((0.5, 2.0, 2), [0.5, 2.0], hint=RAMP_HINT),
+        # a ratio that is not a round number, and values a rounded answer would miss
+        Case((2e-4, 0.3, 7), list(2e-4 * 1500.0 ** (np.arange(7) / 6)), hint=RAMP_HINT),
     ]
     return check_function("exponential lr ramp", attempt, cases, rtol=1e-6, verbose=verbose)
 

@@ -11,11 +11,15 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import BoundaryNorm, ListedColormap, TwoSlopeNorm
 
 from hpcourse.bowl import BowlRun, bowl_loss, contraction_factors, stability_threshold
 from hpcourse.lr_finder import RangeTestResult
 from hpcourse.results import History, sweep_points
+from hpcourse.validation import check_choice, check_number
 
 REGIME_COLORS = {"crawl": "tab:gray", "smooth": "tab:green", "zig-zag": "tab:orange"}
 REGIME_COLORS["diverge"] = "tab:red"
@@ -27,7 +31,8 @@ def plot_bowl(
     """Contours of the 2-D bowl and the path gradient descent took across it.
 
     ``window`` is the half-width of the view along each axis (default: a little more
-    than the start point). A diverging path leaves the view; the title says so.
+    than the start point). A diverging path leaves the view; the title says so. The axes
+    have equal aspect, so the contours show how much narrower the steep direction is.
     """
     if run.path.shape[1] != 2:
         raise ValueError(
@@ -47,6 +52,7 @@ def plot_bowl(
     ax.plot(0, 0, "k*", ms=10, label="minimum")
     ax.set_xlim(-wx, wx)
     ax.set_ylim(-wy, wy)
+    ax.set_aspect("equal")  # one unit is as long on both axes: the valley's true shape
     ax.set_xlabel(f"$w_1$ (flat, $L_1$={run.curvatures[0]:g})")
     ax.set_ylabel(f"$w_2$ (steep, $L_2$={run.curvatures[1]:g})")
     ax.set_title(f"lr={run.lr:.3g}: {run.regime}", fontsize=10, color=color)
@@ -107,19 +113,22 @@ def plot_lr_sweep(
     ax: Axes | None = None,
     metric: str = "val_loss",
     label: str | None = None,
+    color: str | None = None,
 ) -> Axes:
     """Final ``metric`` against learning rate on a log axis: the U of a learning-rate sweep.
 
-    Diverged runs have no meaningful final value; they are drawn as red crosses at the
-    top of the plot, labelled "diverged", so they are visible rather than silently missing.
-    The best run (lowest loss, or highest accuracy) gets a star.
+    Diverged runs have no final value; they are drawn as crosses (in the series' colour)
+    along the top of the plot, labelled "diverged", so they are visible rather than
+    silently missing. The best run (lowest loss, or highest accuracy) gets a star. Call it
+    again on the same ``ax`` with a ``label`` per sweep to compare them; the legend then
+    sits outside the axes, off the data.
     """
     table = sweep_points(histories, metric)
     pts = {k: table[k].to_numpy() for k in ("lr", "value", "diverged")}
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
     ok = ~pts["diverged"] & np.isfinite(pts["value"])
-    line = ax.plot(pts["lr"][ok], pts["value"][ok], "-o", label=label or "final " + metric)[0]
+    line = ax.plot(pts["lr"][ok], pts["value"][ok], "-o", color=color, label=label)[0]
     if ok.any():
         values = pts["value"][ok]
         best = int(np.argmin(values) if "loss" in metric else np.argmax(values))
@@ -127,21 +136,65 @@ def plot_lr_sweep(
     if (~ok).any():
         top = max(ax.get_ylim()[1], float(np.nanmax(pts["value"][ok])) if ok.any() else 1.0)
         bad = pts["lr"][~ok]
-        ax.plot(bad, np.full(len(bad), top), "x", color="tab:red", ms=10, mew=2.5)
+        ax.plot(bad, np.full(len(bad), top), "x", color=line.get_color(), ms=10, mew=2.5)
         ax.annotate(
             "diverged",
             (float(np.exp(np.log(bad).mean())), top),
             textcoords="offset points",
             xytext=(0, -16),
             ha="center",
-            color="tab:red",
+            color=line.get_color(),
             fontsize=9,
         )
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
     ax.set_ylabel(metric.replace("_", " ") + " at the end")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    if label is not None:  # a named series is compared with others: legend outside the data
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return ax
+
+
+def plot_sweep_curves(
+    histories: Sequence[History],
+    ax: Axes | None = None,
+    metric: str = "val_loss",
+    cmap: str = "viridis",
+) -> Axes:
+    """One curve per run of an lr sweep, coloured in lr order along a colormap (small = dark).
+
+    Ordered colours for ordered values: the colour bar reads like the lr axis, so no
+    legend has to be matched by eye. The colours are spread evenly over the runs' *rank*
+    (not their log lr), so neighbouring learning rates stay easy to tell apart. A run that
+    diverged in its first epoch has no curve to draw; it is listed in the title instead of
+    getting a colour for nothing.
+    """
+    check_choice("metric", metric, ("train_loss", "train_acc", "val_loss", "val_acc"))
+    if not histories:
+        raise ValueError("histories=[] is not allowed: give at least one run.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.5))
+    runs = sorted(histories, key=lambda run: run.config.lr)
+    drawn = [h for h in runs if not (h.diverged and len(getattr(h, metric)) < 2)]
+    gone = [f"{h.config.lr:g}" for h in runs if h not in drawn]
+    if drawn:
+        colours = plt.get_cmap(cmap)(np.linspace(0.0, 0.9, len(drawn)))
+        for h, colour in zip(drawn, colours, strict=True):
+            style = ":" if h.diverged else "-"  # diverged later: drawn up to the blow-up
+            ax.plot(h.epoch, getattr(h, metric), style, color=colour, lw=2)
+        bounds = np.arange(len(drawn) + 1) - 0.5
+        mappable = ScalarMappable(
+            norm=BoundaryNorm(bounds, len(drawn)), cmap=ListedColormap(colours)
+        )
+        bar = ax.figure.colorbar(
+            mappable, ax=ax, ticks=np.arange(len(drawn)), label="learning rate"
+        )
+        bar.ax.set_yticklabels([f"{h.config.lr:g}" for h in drawn])
+    ax.set_xlabel("epoch (0 = before training)")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.grid(alpha=0.3)
+    if gone:
+        ax.set_title(f"diverged in epoch 1 (no curve): lr = {', '.join(gone)}", fontsize=9)
     return ax
 
 
@@ -159,6 +212,8 @@ def plot_range_test(result: RangeTestResult, ax: Axes | None = None) -> Axes:
     ax.axvline(result.min_lr, color="k", ls=":", lw=1, label=f"minimum at {result.min_lr:.2g}")
     steep = f"steepest at {result.steepest_lr:.2g}"
     ax.axvline(result.steepest_lr, color="tab:purple", ls="-.", lw=1, label=steep)
+    valley = f"valley at {result.valley_lr:.2g}"
+    ax.axvline(result.valley_lr, color="tab:orange", ls="--", lw=1, label=valley)
     suggestion = f"suggestion ({result.rule}) = {result.suggestion:.2g}"
     ax.axvline(result.suggestion, color="tab:green", lw=2.5, label=suggestion)
     if result.stopped_at is not None:
@@ -168,7 +223,7 @@ def plot_range_test(result: RangeTestResult, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("learning rate (log scale), growing every step")
     ax.set_ylabel("training loss")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # outside: no overlap
     return ax
 
 
@@ -192,4 +247,62 @@ def plot_schedules(
     ax.set_ylabel("learning rate")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))  # outside: no overlap
+    return ax
+
+
+def plot_stability_probe(
+    histories: Sequence[History], limit: float, ax: Axes | None = None, steps: int | None = None
+) -> Axes:
+    """Full-batch loss per step, divided by the first step's, one curve per lr.
+
+    Colours run from blue (lr below ``limit``, e.g. ``2 / sharpness``) through grey (at
+    it) to red (above it), so "which side of the limit" is read off the colour; the
+    dashed line at 1 is where the run started.
+    """
+    check_number("limit", limit, low=0, low_open=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.5))
+    factors = [h.config.lr / limit for h in histories]
+    low, high = min(min(factors), 0.99), max(max(factors), 1.01)
+    norm = TwoSlopeNorm(vcenter=1.0, vmin=low, vmax=high)
+    colormap = plt.get_cmap("coolwarm")
+    for h, factor in sorted(zip(histories, factors, strict=True), key=lambda pair: pair[1]):
+        losses = np.asarray(h.step_loss[:steps] if steps else h.step_loss)
+        ax.plot(losses / losses[0], "-", color=colormap(norm(factor)), lw=2, label=f"{factor:.2g}")
+    ax.axhline(1.0, color="k", ls="--", lw=1)
+    ax.set_xlabel("full-batch step")
+    ax.set_ylabel("training loss / loss at step 0")
+    ax.grid(alpha=0.3)
+    ax.legend(title="lr x sharpness / 2", fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return ax
+
+
+def plot_seed_spread(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Final validation loss against lr, one thin line per seed and their mean in black.
+
+    ``table`` has columns ``seed``, ``lr`` and ``final_val_loss`` (diverged runs, whose
+    loss is ``inf``, are left out). The vertical spread at one lr is the run-to-run noise
+    that a single run cannot show.
+    """
+    for column in ("seed", "lr", "final_val_loss"):
+        if column not in table.columns:
+            raise ValueError(
+                f"table is missing column {column!r}, which is not allowed: it needs "
+                "seed, lr and final_val_loss."
+            )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    finite = table[np.isfinite(table["final_val_loss"])]
+    for seed, runs in finite.groupby("seed"):
+        runs = runs.sort_values("lr")
+        ax.plot(
+            runs["lr"], runs["final_val_loss"], "-o", lw=1, ms=4, alpha=0.7, label=f"seed {seed}"
+        )
+    mean = finite.groupby("lr")["final_val_loss"].mean()
+    ax.plot(mean.index, mean.values, "k-", lw=2.5, label="mean over seeds")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("val loss at the end")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return ax
