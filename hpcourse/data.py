@@ -6,7 +6,8 @@ Three datasets, all usable offline:
   images. Trains in about a second, but almost any sane setting reaches 97%, so it
   is poor at showing differences between hyperparameters.
 * ``"mnist1d"``: MNIST-1D, generated locally with ``mnist1d.data.make_dataset`` (never
-  downloaded). Harder: a small MLP reaches roughly 60-68%, so settings visibly matter.
+  downloaded). Harder, so settings visibly matter: measured here with Adam for 40 epochs,
+  one hidden layer of 128 reaches 56-59% validation accuracy, two of 256 reach 62-67%.
 * ``"fashion_mnist"``: FashionMNIST through torchvision. Needs its files, which are
   downloaded only when you pass ``download=True``.
 
