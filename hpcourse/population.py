@@ -349,19 +349,9 @@ def train_population(
     >>> [h.config.lr for h in hs], all(h.final_val_acc > 0.5 for h in hs)
     ([0.03, 0.3], True)
     """
-    checked = [as_config(c) for c in configs]
-    if not checked:
-        raise ValueError("configs=[] is not allowed: give at least one config.")
-    keys = {population_key(c) for c in checked}
-    if len(keys) > 1:
-        raise ValueError(
-            f"configs with {len(keys)} different (hidden, activation, batch_size, optimizer "
-            "family) are not allowed in one population: group them first (train_many does)."
-        )
-    for c in checked:
-        check_dataset(data, c.batch_size)
-    with torch_threads(threads):
-        return _train_population(checked, data, log, progress)
+    population = Population(configs, data, log=log, threads=threads)
+    population.run(progress=progress)
+    return population.finish()
 
 
 def _setup_members(configs: list[TrainConfig], data: Dataset) -> tuple[list[_Member], _State]:
@@ -437,55 +427,175 @@ def _finish(m: _Member, state: _State, k: int, data: Dataset, log: Any) -> None:
         as_log(log).append(m.history.to_record())
 
 
-def _train_population(
-    configs: list[TrainConfig], data: Dataset, log: Any, progress: bool
-) -> list[History]:
-    members, state = _setup_members(configs, data)
-    settings = optimizer_settings(configs)
-    family = FAMILIES[configs[0].optimizer]
-    activation = configs[0].activation
-    x, y = data.x_train, data.y_train
-    n, batch = len(y), configs[0].batch_size
-    spe = math.ceil(n / batch)
-    _record(members, state, data, 0, 0.0)
-    for k, m in enumerate(members):
-        m.best = BestEpoch(
-            m.history.val_loss[0], min_delta=m.config.min_delta, patience=m.config.patience
-        )
-        if m.config.restore_best:
-            m.best_state = [p[k].clone() for p in state.params()]
+class Population:
+    """A population that trains in stages: :meth:`run` trains the members still in it up
+    to an epoch, then the caller may look at their Histories, :meth:`stop` some (successive
+    halving), :meth:`copy_member` the weights and optimizer state of one onto another and
+    :meth:`set_config` new hyperparameters (population-based training), and run on.
 
-    alive = list(range(len(members)))  # positions in `members` of the rows of `state`
-    step = 0
-    for epoch in progress_bar(
-        range(1, max(c.epochs for c in configs) + 1), desc="epochs", enabled=progress
-    ):
-        t0 = time.perf_counter()
-        team = [members[i] for i in alive]
-        order = torch.stack(
-            [epoch_order(n, shuffle=m.config.shuffle, generator=m.shuffle) for m in team]
+    Members keep their own ``config.epochs`` as a ceiling (it also sets the length of their
+    lr schedule); :meth:`finish` ends every member still training and returns all
+    Histories in the order of the configs. :func:`train_population` is ``run`` to the end.
+    """
+
+    def __init__(
+        self,
+        configs: Sequence[TrainConfig | dict[str, Any]],
+        data: Dataset,
+        *,
+        log: Any = None,
+        threads: int = 1,
+    ) -> None:
+        checked = [as_config(c) for c in configs]
+        if not checked:
+            raise ValueError("configs=[] is not allowed: give at least one config.")
+        keys = {population_key(c) for c in checked}
+        if len(keys) > 1:
+            raise ValueError(
+                f"configs with {len(keys)} different (hidden, activation, batch_size, "
+                "optimizer family) are not allowed in one population: group them first "
+                "(train_many does)."
+            )
+        for c in checked:
+            check_dataset(data, c.batch_size)
+        self.data, self.log, self.threads = data, log, threads
+        self.family = FAMILIES[checked[0].optimizer]
+        self.activation = checked[0].activation
+        self.batch_size = checked[0].batch_size
+        self.n = len(data.y_train)
+        self.steps_per_epoch = math.ceil(self.n / self.batch_size)
+        with torch_threads(threads):
+            self.members, self.state = _setup_members(checked, data)
+            self.settings = optimizer_settings(checked)
+            _record(self.members, self.state, data, 0, 0.0)
+        for k, m in enumerate(self.members):
+            m.best = BestEpoch(
+                m.history.val_loss[0], min_delta=m.config.min_delta, patience=m.config.patience
+            )
+            if m.config.restore_best:
+                m.best_state = [p[k].clone() for p in self.state.params()]
+        self.alive = list(range(len(self.members)))  # member index of each row of state
+        self.epoch = 0
+        self.step = 0
+
+    @property
+    def histories(self) -> list[History]:
+        return [m.history for m in self.members]
+
+    def _row(self, index: int) -> int:
+        if index not in self.alive:
+            raise ValueError(
+                f"member={index!r} is not allowed: it is not training any more (it finished, "
+                "diverged, stopped early or was stopped)."
+            )
+        return self.alive.index(index)
+
+    def _drop(self, rows: list[int]) -> None:
+        """Finish the members at these rows of the state and take them out of it."""
+        for k in rows:
+            _finish(self.members[self.alive[k]], self.state, k, self.data, self.log)
+        keep = torch.tensor([k for k in range(len(self.alive)) if k not in rows], dtype=torch.long)
+        self.alive = [self.alive[k] for k in keep.tolist()]
+        self.state, self.settings = self.state.select(keep), self.settings.select(keep)
+
+    def stop(self, indices: Sequence[int]) -> None:
+        """End these members now (they keep the History they have)."""
+        rows = [self._row(i) for i in indices]
+        for k in rows:
+            self.members[self.alive[k]].history.stopped_early = True
+        self._drop(rows)
+
+    def copy_member(self, source: int, target: int) -> None:
+        """Put ``source``'s weights and optimizer state into ``target`` (PBT's exploit)."""
+        src, dst = self._row(source), self._row(target)
+        for tensors in (
+            self.state.weights,
+            self.state.biases,
+            self.state.buffers,
+            self.state.squares,
+        ):
+            for t in tensors:
+                t[dst] = t[src]
+        member, donor = self.members[target], self.members[source]
+        if member.best_state is not None:
+            member.best_state = [p[dst].clone() for p in self.state.params()]
+        member.best = BestEpoch(
+            donor.history.val_loss[-1],
+            min_delta=member.config.min_delta,
+            patience=member.config.patience,
+            epoch=self.epoch,
         )
-        dropout = [m.dropout_rate for m in team]
-        gens = [m.dropout for m in team]
-        for start, stop in batch_bounds(n, batch):
+
+    def set_config(self, index: int, config: TrainConfig | dict[str, Any]) -> None:
+        """Train member ``index`` with new hyperparameters from the next step on (PBT's
+        explore). The architecture, batch size and optimizer family cannot change."""
+        new = as_config(config)
+        old = self.members[index].config
+        if population_key(new) != population_key(old):
+            raise ValueError(
+                f"config={new!r} is not allowed: a member keeps its architecture, batch size "
+                "and optimizer family."
+            )
+        k = self._row(index)
+        self.members[index].config = new
+        fresh = optimizer_settings([new])
+        for name, value in vars(fresh).items():
+            getattr(self.settings, name)[k] = value[0]
+
+    def run(self, until_epoch: int | None = None, *, progress: bool = False) -> None:
+        """Train the members still in the population up to epoch ``until_epoch`` (default:
+        until each has reached its ``config.epochs``, diverged or stopped early)."""
+        last = max((self.members[i].config.epochs for i in self.alive), default=0)
+        target = last if until_epoch is None else min(until_epoch, last)
+        with torch_threads(self.threads):
+            epochs = range(self.epoch + 1, target + 1)
+            for epoch in progress_bar(epochs, desc="epochs", enabled=progress):
+                if not self.alive:
+                    break
+                self._run_epoch(epoch)
+
+    def finish(self) -> list[History]:
+        """End every member still training; return all Histories in the order given."""
+        if self.alive:
+            self._drop(list(range(len(self.alive))))
+        return self.histories
+
+    def _run_epoch(self, epoch: int) -> None:
+        t0 = time.perf_counter()
+        x, y, data = self.data.x_train, self.data.y_train, self.data
+        team = [self.members[i] for i in self.alive]
+        order = torch.stack(
+            [epoch_order(self.n, shuffle=m.config.shuffle, generator=m.shuffle) for m in team]
+        )
+        for start, stop in batch_bounds(self.n, self.batch_size):
+            team = [self.members[i] for i in self.alive]
             idx = order[:, start:stop]
-            lr = step_lrs([m.config for m in team], step, spe)
-            loss, grads = _forward_backward(state, activation, dropout, gens, x[idx], y[idx])
-            clipped = torch.isfinite(settings.grad_clip).any()
-            norms = _clip(grads, settings) if clipped else None
-            if family == "sgd":
-                _sgd_step(state, grads, lr, settings, first=step == 0)
+            lr = step_lrs([m.config for m in team], self.step, self.steps_per_epoch)
+            loss, grads = _forward_backward(
+                self.state,
+                self.activation,
+                [m.dropout_rate for m in team],
+                [m.dropout for m in team],
+                x[idx],
+                y[idx],
+            )
+            norms = (
+                _clip(grads, self.settings)
+                if torch.isfinite(self.settings.grad_clip).any()
+                else None
+            )
+            if self.family == "sgd":
+                _sgd_step(self.state, grads, lr, self.settings, first=self.step == 0)
             else:
-                _adam_step(state, grads, lr, settings, t=step + 1)
-            step += 1
-            values = loss.tolist()
-            lr_list = lr.view(-1).tolist()
+                _adam_step(self.state, grads, lr, self.settings, t=self.step + 1)
+            self.step += 1
+            values, lrs = loss.tolist(), lr.view(-1).tolist()
             norm_list = norms.tolist() if norms is not None else None
             gone = []
             for k, m in enumerate(team):
                 h = m.history
                 h.step_loss.append(values[k])
-                h.step_lr.append(lr_list[k])
+                h.step_lr.append(lrs[k])
                 if norm_list is not None and m.config.grad_clip is not None:
                     h.step_grad_norm.append(norm_list[k])
                 if m.first_loss is None:
@@ -494,47 +604,35 @@ def _train_population(
                     h.diverged = True
                     gone.append(k)
             if gone:
-                for k in gone:
-                    _finish(team[k], state, k, data, log)
-                keep = torch.tensor(
-                    [k for k in range(len(team)) if k not in gone], dtype=torch.long
-                )
-                alive = [alive[k] for k in keep.tolist()]
-                team = [team[k] for k in keep.tolist()]
-                state, settings = state.select(keep), settings.select(keep)
-                order = order[keep]
-                dropout = [dropout[k] for k in keep.tolist()]
-                gens = [gens[k] for k in keep.tolist()]
-                if not team:
-                    break
-        if not team:
-            break
-        share = (time.perf_counter() - t0) / len(team)
-        _record(team, state, data, epoch, share)
+                keep = [k for k in range(len(team)) if k not in gone]
+                self._drop(gone)
+                order = order[torch.tensor(keep, dtype=torch.long)]
+                if not self.alive:
+                    return
+        team = [self.members[i] for i in self.alive]
+        _record(team, self.state, data, epoch, (time.perf_counter() - t0) / len(team))
+        self.epoch = epoch
         gone = []
         for k, m in enumerate(team):
             h = m.history
             if step_diverged(h.train_loss[-1], m.first_loss or math.inf, m.config.diverge_factor):
                 h.diverged = True
             elif m.best.update(epoch, h.val_loss[-1]) and m.best_state is not None:
-                m.best_state = [p[k].clone() for p in state.params()]
+                m.best_state = [p[k].clone() for p in self.state.params()]
             h.best_epoch = m.best.epoch
             if not h.diverged and m.best.should_stop:
                 h.stopped_early = True
             if h.diverged or h.stopped_early or epoch >= m.config.epochs:
                 gone.append(k)
-        for k in gone:
-            _finish(team[k], state, k, data, log)
         if gone:
-            keep = torch.tensor([k for k in range(len(team)) if k not in gone], dtype=torch.long)
-            alive = [alive[k] for k in keep.tolist()]
-            state, settings = state.select(keep), settings.select(keep)
-        if not alive:
-            break
-    for k, i in enumerate(alive):  # only if the loop ended early; normally empty
-        if not members[i].done:
-            _finish(members[i], state, k, data, log)
-    return [m.history for m in members]
+            self._drop(gone)
 
 
-__all__ = ["FAMILIES", "optimizer_settings", "population_key", "step_lrs", "train_population"]
+__all__ = [
+    "FAMILIES",
+    "Population",
+    "optimizer_settings",
+    "population_key",
+    "step_lrs",
+    "train_population",
+]
