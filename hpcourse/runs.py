@@ -17,6 +17,8 @@ there is exactly one place that decides
 from __future__ import annotations
 
 import math
+import os
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,6 +52,46 @@ def torch_threads(threads: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(old_threads)
+
+
+def _cpu_times() -> tuple[float, float] | None:
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [float(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return fields[3] + (fields[4] if len(fields) > 4 else 0.0), sum(fields)
+
+
+def free_cores(sample_seconds: float = 0.1) -> int:
+    """How many of this process's CPU cores are idle right now (at least 1).
+
+    Why: a batched population is up to twice as fast on two cores, but if another
+    process keeps one of them busy, a second PyTorch thread makes every step wait for it
+    and runs many times *slower* (measured here: 30x). So engines that may use several
+    threads look first. ``$HPCOURSE_THREADS`` overrides the answer. Reads ``/proc/stat``
+    over ``sample_seconds`` (Linux); elsewhere it uses the load average.
+    """
+    from_env = os.environ.get("HPCOURSE_THREADS", "").strip()
+    if from_env:
+        if not from_env.isdigit() or int(from_env) < 1:
+            raise ValueError(
+                f"HPCOURSE_THREADS={from_env!r} is not allowed: HPCOURSE_THREADS must be an "
+                "integer >= 1."
+            )
+        return int(from_env)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    first = _cpu_times()
+    if first is not None:
+        time.sleep(sample_seconds)
+        second = _cpu_times()
+        assert second is not None
+        idle, total = second[0] - first[0], second[1] - first[1]
+        busy = (os.cpu_count() or cores) * (1 - idle / total) if total > 0 else 0.0
+    else:
+        busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else float(cores - 1)
+    return max(1, min(cores, int(cores - busy + 0.25)))
 
 
 @contextmanager
@@ -235,6 +277,7 @@ __all__ = [
     "check_dataset",
     "epoch_batches",
     "epoch_order",
+    "free_cores",
     "is_scheduled",
     "lr_at",
     "make_optimizer",

@@ -134,3 +134,40 @@ def test_bad_input_is_named(digits):
         hp.train_many([{}], digits, engine="fast")
     with pytest.raises(ValueError, match="batch_size=5000 is not allowed"):
         train_population([{"batch_size": 5000}], digits)
+
+
+def test_free_cores_sees_a_busy_core_and_the_environment_wins(monkeypatch):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from hpcourse.runs import free_cores
+
+    monkeypatch.delenv("HPCOURSE_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)
+    ]
+    try:
+        time.sleep(0.5)
+        assert free_cores() == 1  # every core busy: one thread, never zero
+    finally:
+        for p in spinners:
+            p.kill()
+    monkeypatch.setenv("HPCOURSE_THREADS", "3")
+    assert free_cores() == 3
+    monkeypatch.setenv("HPCOURSE_THREADS", "lots")
+    with pytest.raises(ValueError, match="HPCOURSE_THREADS='lots' is not allowed: .* >= 1"):
+        free_cores()
+
+
+def test_a_population_falls_back_to_one_thread_when_epochs_slow_down(digits):
+    from hpcourse.population import Population
+
+    pop = Population([{"epochs": 3}, {"epochs": 3, "lr": 0.2}], digits, threads=2)
+    pop._watch_threads(0.1)
+    pop._watch_threads(0.2)
+    assert pop.threads == 2
+    pop._watch_threads(0.5)  # 5x the first epoch: another process took the core
+    assert pop.threads == 1

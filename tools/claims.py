@@ -162,6 +162,7 @@ def _run_nbval(notebook: Path, env: dict[str, str], report: Path, timeout: int) 
         "PYTHONPATH": os.pathsep.join(filter(None, [str(TOOLS), os.environ.get("PYTHONPATH")])),
     }
     full_env.pop("MPLBACKEND", None)
+    full_env["HPCOURSE_THREADS"] = "1"  # notebooks run side by side: one core each
     report.unlink(missing_ok=True)
     try:
         proc = subprocess.run(
