@@ -49,8 +49,9 @@ format: setup  ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix $(LINTED)
 	$(VENV)/bin/ruff format $(LINTED)
 
-bench: setup  ## time hpcourse's trainer against a typical DataLoader loop
+bench: setup  ## time hpcourse's trainer and a 64-run sweep four ways (ratios, not unit tests)
 	$(PY) benchmarks/bench_trainer.py
+	$(PY) benchmarks/bench_sweep.py
 
 questions: setup  ## re-render interview_questions/*.md from bank.yaml
 	$(PY) -m hpcourse.quiz.render
