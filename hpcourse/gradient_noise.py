@@ -8,6 +8,8 @@ so it is an *unbiased but noisy* estimate of ``G``, and sampling theory says how
 this on real gradients of a real model:
 
 * :func:`per_example_gradients`: one row per example, one column per parameter;
+* :func:`trainer_batch_indices`: minibatches exactly as the trainer slices them, so that
+  what is measured is the noise of the batches training really takes;
 * :func:`minibatch_gradient_variance`: the measured noise for each batch size;
 * :func:`fit_loglog_slope`: the slope of noise against batch size on log-log axes.
 
@@ -30,10 +32,13 @@ from torch import nn
 
 from hpcourse.runs import run_scope
 from hpcourse.seeding import resolve_seed
-from hpcourse.validation import check_bool, check_number
+from hpcourse.validation import check_bool, check_choice, check_number
 
 # Gather at most this many numbers at once when averaging rows (keeps memory flat).
 _CHUNK_ELEMENTS = 1 << 22
+
+#: How minibatches are drawn: each on its own, or exactly as the trainer slices them.
+SAMPLERS = ("random", "trainer")
 
 
 def finite_population_correction(n_examples: int, batch_size: int) -> float:
@@ -136,6 +141,39 @@ def _draw_batches(
     return torch.rand(n_draws, n, generator=generator).argsort(dim=1)[:, :batch_size]
 
 
+def trainer_batch_indices(
+    n: int, batch_size: int, n_draws: int, *, seed: int | None = None
+) -> torch.Tensor:
+    """``n_draws`` minibatches exactly as the trainer slices them: ``(n_draws, size)`` indices.
+
+    Why: measuring the noise of *some* random subsets says nothing about the batches
+    training really takes. So we ask :func:`hpcourse.runs.epoch_batches`, the function
+    that slices every batch of a training epoch, to slice the indices ``0 .. n-1``:
+    one shuffled epoch after another, keeping the batches of the epoch's full size (the
+    short last batch of an epoch has another size). If the trainer slices batches of
+    another size than asked, that is the size you get back, and the measurement shows it.
+
+    >>> trainer_batch_indices(10, 4, 3, seed=0).shape  # 2 full batches per epoch
+    torch.Size([3, 4])
+    """
+    from hpcourse import runs  # looked up at call time: the trainer's own slicing
+
+    check_number("n", n, low=1, integer=True)
+    check_number("batch_size", batch_size, low=1, high=n, integer=True)
+    check_number("n_draws", n_draws, low=1, integer=True)
+    gen = torch.Generator().manual_seed(resolve_seed(seed))
+    index = torch.arange(n)
+    rows: list[torch.Tensor] = []
+    while len(rows) < n_draws:
+        epoch = [
+            xb
+            for xb, _ in runs.epoch_batches(index, index, batch_size, shuffle=True, generator=gen)
+        ]
+        full = len(epoch[0])
+        rows += [xb for xb in epoch if len(xb) == full][: n_draws - len(rows)]
+    return torch.stack(rows)
+
+
 def _batch_means(values: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     """Row ``d`` = mean of ``values[idx[d]]``. Gathers the rows when that is cheap (small
     batches, or few columns); otherwise multiplies by a (draws x N) matrix of weights
@@ -177,14 +215,18 @@ def minibatch_gradient_variance(
     *,
     n_draws: int = 64,
     replace: bool = False,
+    sampler: str = "random",
     seed: int | None = None,
 ) -> pd.DataFrame:
     """Measure ``E|g_B - G|^2``, the noise of minibatch gradients, for each batch size.
 
-    For each ``B`` we draw ``n_draws`` seeded minibatches (without replacement inside a
-    batch by default, like one batch of a shuffled epoch), average their per-example
+    For each ``B`` we draw ``n_draws`` seeded minibatches, average their per-example
     gradients into ``g_B`` and take the mean squared distance to the full-batch
-    gradient ``G``.
+    gradient ``G``. ``sampler="random"`` draws each batch on its own (without
+    replacement inside a batch by default, like one batch of a shuffled epoch);
+    ``sampler="trainer"`` takes the batches the trainer itself slices
+    (:func:`trainer_batch_indices`), so the table describes the minibatches that
+    training really uses (``replace`` must then be False).
 
     Columns: ``batch_size``, ``variance`` (measured), ``sem`` (its standard error over
     draws), ``fpc`` (the finite-population correction, 1 with replacement),
@@ -205,12 +247,21 @@ def minibatch_gradient_variance(
     check_number("n_draws", n_draws, low=2, integer=True)
     seed = resolve_seed(seed)
     check_bool("replace", replace)
+    check_choice("sampler", sampler, SAMPLERS)
+    if sampler == "trainer" and replace:
+        raise ValueError(
+            "replace=True is not allowed with sampler='trainer': the trainer's batches hold "
+            "distinct examples (replace must be False)."
+        )
 
     full, trace = _mean_and_trace(g)
     gen = torch.Generator().manual_seed(seed)
     rows = []
     for b in sizes:
-        idx = _draw_batches(n, b, n_draws, replace, gen)
+        if sampler == "trainer":
+            idx = trainer_batch_indices(n, b, n_draws, seed=seed + b)
+        else:
+            idx = _draw_batches(n, b, n_draws, replace, gen)
         dist2 = ((_batch_means(g, idx).double() - full) ** 2).sum(dim=1).numpy()
         fpc = 1.0 if replace else finite_population_correction(n, b)
         variance = float(dist2.mean())
@@ -268,9 +319,11 @@ def fit_loglog_slope(x: Sequence[float], y: Sequence[float]) -> LogLogFit:
 
 
 __all__ = [
+    "SAMPLERS",
     "LogLogFit",
     "finite_population_correction",
     "fit_loglog_slope",
     "minibatch_gradient_variance",
     "per_example_gradients",
+    "trainer_batch_indices",
 ]

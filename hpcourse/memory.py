@@ -3,7 +3,8 @@
 A step keeps the parameters, their gradients and the optimizer's state (independent of
 the batch), plus the activations saved for the backward pass, which grow linearly with
 the batch. :func:`memory_per_step` counts them from the layer sizes;
-:func:`saved_activation_bytes` measures what autograd really saves, to check the count.
+:func:`saved_activation_bytes` measures what autograd really saves, to check the count, and
+:func:`step_activation_bytes` does so on the batches the trainer really slices.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hpcourse.config import OPTIMIZERS
-from hpcourse.gradient_noise import _check_batch_sizes
+from hpcourse.gradient_noise import _check_batch_sizes, trainer_batch_indices
 from hpcourse.validation import check_choice, check_number
 
 _STATE_PER_PARAM = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
@@ -91,4 +92,28 @@ def saved_activation_bytes(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -
     return int(sum(seen.values()))
 
 
-__all__ = ["memory_per_step", "saved_activation_bytes"]
+def step_activation_bytes(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_sizes: Sequence[int],
+    *,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """What autograd saves for one training step at each batch size, measured.
+
+    For each ``B``, the minibatch is the first one the trainer would slice for an epoch
+    (:func:`hpcourse.gradient_noise.trainer_batch_indices`), so the measurement is of a
+    real training step's batch, not of ``x[:B]``. Columns: ``batch_size`` (asked),
+    ``examples`` (in the batch measured), ``saved_bytes``.
+    """
+    sizes = _check_batch_sizes(batch_sizes, len(y))
+    rows = []
+    for b in sizes:
+        idx = trainer_batch_indices(len(y), b, 1, seed=seed)[0]
+        saved = saved_activation_bytes(model, x[idx], y[idx])
+        rows.append({"batch_size": b, "examples": len(idx), "saved_bytes": saved})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["memory_per_step", "saved_activation_bytes", "step_activation_bytes"]

@@ -21,17 +21,19 @@ import torch
 from hpcourse.config import TrainConfig, as_config
 from hpcourse.data import Dataset
 from hpcourse.gradient_noise import (
+    SAMPLERS,
     _as_matrix,
     _batch_means,
     _draw_batches,
     _mean_and_trace,
     per_example_gradients,
+    trainer_batch_indices,
 )
 from hpcourse.results import History
 from hpcourse.runs import build_model
 from hpcourse.seeding import resolve_seed
 from hpcourse.training import evaluate, train
-from hpcourse.validation import check_number
+from hpcourse.validation import check_choice, check_number
 
 
 @dataclass(frozen=True)
@@ -104,33 +106,64 @@ def noise_scale_from_norms(
     check_number("sq_norm_big", sq_norm_big, low=0)
     check_number("b_small", b_small, low=1, integer=True)
     check_number("b_big", b_big, low=b_small + 1, integer=True)
-    grad_sq = (b_big * sq_norm_big - b_small * sq_norm_small) / (b_big - b_small)
-    trace = (sq_norm_small - sq_norm_big) / (1 / b_small - 1 / b_big)
+    grad_sq, trace = _solve_two_batch(sq_norm_small, sq_norm_big, b_small, b_big)
     return NoiseScale(trace, grad_sq, f"two batch sizes ({b_small} and {b_big})")
 
 
+def _solve_two_batch(
+    sq_small: float, sq_big: float, b_small: float, b_big: float
+) -> tuple[float, float]:
+    """``(|G|^2, tr(Sigma))`` from ``E|g_B|^2 = |G|^2 + tr(Sigma)/B`` at two batch sizes."""
+    grad_sq = (b_big * sq_big - b_small * sq_small) / (b_big - b_small)
+    trace = (sq_small - sq_big) / (1 / b_small - 1 / b_big)
+    return grad_sq, trace
+
+
 def noise_scale_two_batch(
-    per_example_grads: Any, b_small: int, b_big: int, *, n_draws: int = 64, seed: int | None = None
+    per_example_grads: Any,
+    b_small: int,
+    b_big: int,
+    *,
+    n_draws: int = 64,
+    sampler: str = "random",
+    seed: int | None = None,
 ) -> NoiseScale:
     """``B_simple`` by the two-batch-size estimator, on minibatches drawn from the rows.
 
-    Draws ``n_draws`` batches of each size *with* replacement (so the formula of
-    :func:`noise_scale_from_norms` holds exactly, with no finite-population term),
-    averages ``|g_B|^2`` for each size, and solves. It should agree with the direct
-    :func:`noise_scale` up to sampling error.
+    Averages ``|g_B|^2`` over ``n_draws`` batches of each size and solves the two
+    equations of :func:`noise_scale_from_norms`. ``sampler="random"`` draws the batches
+    *with* replacement, so the formula holds as it stands. ``sampler="trainer"`` takes
+    the batches the trainer itself slices (distinct examples, see
+    :func:`hpcourse.gradient_noise.trainer_batch_indices`): that is the estimator as
+    used in practice, on the gradients of real training batches. Without replacement
+    the noise term is ``tr(Sigma)/B`` times ``(N - B)/(N - 1)``, which is the same as
+    with replacement at the *effective* batch size ``B (N - 1)/(N - B)``; we solve with
+    those. Either way it should agree with the direct :func:`noise_scale` up to sampling
+    error, unless the batches are not the size they are said to be.
     """
     g = _as_matrix(per_example_grads)
     n = g.shape[0]
     check_number("b_small", b_small, low=1, integer=True)
-    check_number("b_big", b_big, low=b_small + 1, integer=True)
+    check_number(
+        "b_big", b_big, low=b_small + 1, high=n - 1 if sampler == "trainer" else None, integer=True
+    )
     check_number("n_draws", n_draws, low=2, integer=True)
+    check_choice("sampler", sampler, SAMPLERS)
     seed = resolve_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    norms = []
+    norms, effective = [], []
     for b in (b_small, b_big):
-        idx = _draw_batches(n, b, n_draws, True, gen)
+        if sampler == "trainer":
+            idx = trainer_batch_indices(n, b, n_draws, seed=seed + b)
+            effective.append(b * (n - 1) / (n - b))
+        else:
+            idx = _draw_batches(n, b, n_draws, True, gen)
+            effective.append(float(b))
         norms.append(float((_batch_means(g, idx).double() ** 2).sum(dim=1).mean()))
-    return noise_scale_from_norms(norms[0], norms[1], b_small, b_big)
+    grad_sq, trace = _solve_two_batch(norms[0], norms[1], effective[0], effective[1])
+    where = ", trainer batches" if sampler == "trainer" else ""
+    method = f"two batch sizes ({b_small} and {b_big}{where})"
+    return NoiseScale(trace, grad_sq, method)
 
 
 def noise_scale_during_training(

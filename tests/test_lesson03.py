@@ -11,7 +11,18 @@ import torch
 import torch.nn.functional as F
 
 import hpcourse as hp
-from hpcourse import gradient_cloud, gradient_noise, memory, noise_scale, results, training
+from hpcourse import (
+    accumulation,
+    gradient_cloud,
+    gradient_noise,
+    lr_scaling,
+    memory,
+    noise_scale,
+    results,
+    throughput,
+    time_to_target,
+    training,
+)
 from hpcourse.exercises.lesson03 import (
     check_scaled_lr,
     check_steps_per_epoch,
@@ -404,17 +415,72 @@ def test_plots_draw_and_return_their_axes():
     runs = [fake_history(b, lr, [0.1, 0.4, 0.5]) for b in (32, 128) for lr in (0.1, 0.4)]
     assert len(batch_plots.plot_step_losses(runs[::2]).lines) == 2
     assert batch_plots.plot_lr_sweep(runs).get_xscale() == "log"
-    best = results.best_lr_per_batch(runs)
-    assert len(batch_plots.plot_best_lr(best, noise_scale=50.0).lines) == 3
-    timing = results.batch_run_table(runs, target_acc=0.4)
+    best = lr_scaling.best_lr_over_seeds(runs)
+    assert len(batch_plots.plot_best_lr(best, noise_scale=50.0).lines) >= 3
+    sqrt_ax = batch_plots.plot_best_lr(best, rules=("linear", "sqrt"))
+    assert "square-root rule (x √k)" in [line.get_label() for line in sqrt_ax.lines]
+    timing = pd.DataFrame(
+        {"batch_size": [32, 128], "steps": [200.0, 60.0], "steps_at_epoch_best_lr": [250, np.nan]}
+    )
     assert batch_plots.plot_steps_to_target(timing).get_yscale() == "log"
     scale = pd.DataFrame({"epoch": [0, 1], "b_simple": [10.0, 40.0]})
-    assert batch_plots.plot_noise_scale(scale, batch_sizes=[32]).get_yscale() == "log"
+    ax = batch_plots.plot_noise_scale(scale, batch_sizes=[32], rule_window=(16, 64))
+    assert ax.get_yscale() == "log" and len(ax.patches) == 1  # the shaded window
     table = memory.memory_per_step(4, [8], 2, [1, 10])
     measured = pd.DataFrame({"batch_size": [1, 10], "saved_bytes": [60, 600]})
-    assert batch_plots.plot_memory(table, measured).get_ylabel() == "memory per step (kB)"
+    ax = batch_plots.plot_memory(table, measured)
+    assert ax.get_ylabel() == "memory per step (kB)"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "optimizer state" not in legend and "activations" in legend  # SGD: no state
     _, ax = plt.subplots()
     assert batch_plots.plot_gradient_cloud(np.zeros((5, 2)) + 1, 1.0, 4, ax=ax) is ax
+    speed = pd.DataFrame({"batch_size": [8, 64, 512], "examples_per_sec": [1e4, 5e4, 8e4]})
+    ax = batch_plots.plot_throughput(speed)
+    assert "fastest: B=512" in [line.get_label() for line in ax.lines]
+    acc = pd.DataFrame(
+        {
+            "run": ["a", "b"],
+            "sec_per_epoch": [0.01, 0.03],
+            "final_val_loss": [1.0, 1.0],
+            "examples_per_step": [128, 128],
+        }
+    )
+    assert len(batch_plots.plot_accumulation(acc).patches) == 2
+
+
+def test_batch_colors_are_ordered_by_batch_size():
+    colors = batch_plots.batch_colors([2048, 32, 128, 512])
+    assert list(colors) == [32, 128, 512, 2048]
+    brightness = [sum(colors[b][:3]) for b in colors]  # viridis: dark to light
+    assert brightness == sorted(brightness)
+    assert list(batch_plots.batch_colors([64])) == [64]
+
+
+def test_lr_sweep_draws_each_batch_sizes_diverged_runs_on_its_own_row():
+    runs = [
+        fake_history(b, lr, [0.1, 0.5], val_loss=[2.0, 1.0 + lr], diverged=lr > 1)
+        for b in (32, 128, 512)
+        for lr in (0.5, 1.0, 2.0, 4.0)
+    ]
+    ax = batch_plots.plot_lr_sweep(runs)
+    crosses = [line for line in ax.lines if line.get_marker() == "x"]
+    assert len(crosses) == 3
+    rows = [set(line.get_ydata()) for line in crosses]
+    assert all(len(r) == 1 for r in rows) and len(set.union(*rows)) == 3  # one row each
+    assert min(min(r) for r in rows) > 2.0  # above every finite loss
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["B=32", "B=128", "B=512"]  # no entries for markers without a line
+
+
+def test_lr_sweep_puts_blown_up_losses_off_the_scale():
+    runs = [fake_history(64, lr, [0.1, 0.5], val_loss=[2.0, v]) for lr, v in
+            [(0.5, 1.2), (1.0, 1.1), (2.0, 1.3), (4.0, 40.0)]]  # fmt: skip
+    ax = batch_plots.plot_lr_sweep(runs)
+    assert ax.get_ylim()[1] < 5  # 40 does not squash the curve
+    (triangle,) = [line for line in ax.lines if line.get_marker() == "^"]
+    assert list(triangle.get_xdata()) == [4.0]
+    calm = batch_plots.plot_lr_sweep(runs[:3])
+    assert not calm.texts  # nothing diverged: no strip, no caption
 
 
 def test_plots_reject_tables_without_their_columns():
@@ -458,10 +524,41 @@ def test_explorer_accepts_precomputed_parts_and_rejects_bad_input():
 # --- exercises -----------------------------------------------------------------------------
 
 
+STEPS_WRONG = {
+    "round(n / b + 0.49)": lambda n, b: round(n / b + 0.49),
+    "round(n / b + 0.4999)": lambda n, b: round(n / b + 0.4999),
+    "n // b": lambda n, b: n // b,
+    "n // b + 1": lambda n, b: n // b + 1,
+    "round(n / b)": lambda n, b: round(n / b),
+    "int(n / b)": lambda n, b: int(n / b),
+    "n / b": lambda n, b: n / b,
+    "str(ceil)": lambda n, b: str(math.ceil(n / b)),
+}
+STEPS_RIGHT = {
+    "math.ceil(n / b)": lambda n, b: math.ceil(n / b),
+    "-(-n // b)": lambda n, b: -(-n // b),
+    "(n + b - 1) // b": lambda n, b: (n + b - 1) // b,
+    "n // b + (n % b > 0)": lambda n, b: n // b + (n % b > 0),
+    "len(range(0, n, b))": lambda n, b: len(range(0, n, b)),
+}
+
+
+@pytest.mark.parametrize("name", STEPS_WRONG)
+def test_steps_per_epoch_checker_rejects_wrong_answers(name, capsys):
+    assert check_steps_per_epoch(STEPS_WRONG[name]).passed is False, name
+
+
+@pytest.mark.parametrize("name", STEPS_RIGHT)
+def test_steps_per_epoch_checker_accepts_right_answers(name, capsys):
+    assert check_steps_per_epoch(STEPS_RIGHT[name]).passed is True, name
+
+
 def test_steps_per_epoch_checker(capsys):
     assert check_steps_per_epoch(lambda n, b: math.ceil(n / b)).passed is True
     wrong = check_steps_per_epoch(lambda n, b: n // b)
     assert wrong.passed is False and "round up" in wrong.message
+    tiny = check_steps_per_epoch(lambda n, b: round(n / b + 0.49))
+    assert "(1001, 100)" in tiny.message and "whatever the remainder" in tiny.message
 
     def stub(n, b):
         raise NotImplementedError
@@ -472,14 +569,34 @@ def test_steps_per_epoch_checker(capsys):
 
 def test_variance_ratio_checker(capsys):
     assert check_variance_ratio(0.25).passed is True
+    assert check_variance_ratio(1 / 4).passed is True
     wrong = check_variance_ratio(4)
     assert wrong.passed is False and "1/B" in wrong.message
+    for answer in (0.5, 2, 1 / 16, 0.2, 0.3, "0.25", True, [0.25]):
+        assert check_variance_ratio(answer).passed is False, answer
     assert check_variance_ratio(...).passed is None
     assert "NOT YET" in capsys.readouterr().out
 
 
+SCALED_WRONG = {
+    "square-root rule": lambda lr, b0, b1: lr * math.sqrt(b1 / b0),
+    "integer ratio": lambda lr, b0, b1: lr * (b1 // b0),
+    "ratio rounded to a power of 2": lambda lr, b0, b1: lr * 2 ** round(math.log2(b1 / b0)),
+    "result rounded to 2 decimals": lambda lr, b0, b1: round(lr * b1 / b0, 2),
+    "only scales up": lambda lr, b0, b1: lr * max(1.0, b1 / b0),
+    "inverted": lambda lr, b0, b1: lr * b0 / b1,
+    "unchanged": lambda lr, b0, b1: lr,
+}
+
+
+@pytest.mark.parametrize("name", SCALED_WRONG)
+def test_scaled_lr_checker_rejects_wrong_answers(name, capsys):
+    assert check_scaled_lr(SCALED_WRONG[name]).passed is False, name
+
+
 def test_scaled_lr_checker(capsys):
     assert check_scaled_lr(lambda lr, b0, b1: lr * b1 / b0).passed is True
+    assert check_scaled_lr(lambda lr, b0, b1: results.linear_scaled_lr(lr, b0, b1)).passed is True
     wrong = check_scaled_lr(lambda lr, b0, b1: lr * math.sqrt(b1 / b0))  # square-root rule
     assert wrong.passed is False and "new_batch / base_batch" in wrong.message
 
@@ -488,3 +605,317 @@ def test_scaled_lr_checker(capsys):
 
     assert check_scaled_lr(stub).passed is None
     assert "PASSED" in capsys.readouterr().out
+
+
+# --- the trainer's own batches --------------------------------------------------------------
+
+
+def test_trainer_batch_indices_are_shuffled_epochs_of_distinct_examples():
+    idx = gradient_noise.trainer_batch_indices(10, 3, 7, seed=1)  # 3 full batches per epoch
+    assert idx.shape == (7, 3)
+    first_epoch = idx[:3].reshape(-1)
+    assert len(set(first_epoch.tolist())) == 9  # no example twice within an epoch
+    again = gradient_noise.trainer_batch_indices(10, 3, 7, seed=1)
+    assert torch.equal(idx, again)
+    assert not torch.equal(idx, gradient_noise.trainer_batch_indices(10, 3, 7, seed=2))
+    with pytest.raises(ValueError, match="batch_size=11 is not allowed"):
+        gradient_noise.trainer_batch_indices(10, 11, 1)
+
+
+def test_trainer_batches_report_what_the_trainer_really_slices(monkeypatch):
+    """If the trainer slices other batches than asked (a bug), the measurement shows it."""
+    from hpcourse import runs
+
+    real = runs.batch_bounds
+    monkeypatch.setattr(runs, "batch_bounds", lambda n, batch_size: real(n, min(4, n)))
+    assert gradient_noise.trainer_batch_indices(100, 50, 3).shape == (3, 4)
+    rows, _ = population(n=400, p=6, trace=3.0)
+    table = gradient_noise.minibatch_gradient_variance(
+        rows, [4, 100], n_draws=200, sampler="trainer", seed=0
+    )
+    ratio = (table["variance"] / table["theory"]).tolist()
+    assert ratio[0] == pytest.approx(1.0, rel=0.3) and ratio[1] > 10  # B=100 is really B=4
+
+
+def test_variance_of_the_trainers_batches_matches_sampling_theory():
+    rows, _ = population(n=300, p=5, trace=2.0)
+    table = gradient_noise.minibatch_gradient_variance(
+        rows, [1, 10, 100, 200], n_draws=600, sampler="trainer", seed=4
+    )
+    for row in table.itertuples():
+        assert abs(row.variance - row.theory) < 5 * row.sem, (row.batch_size, row.variance)
+    with pytest.raises(ValueError, match="sampler='epochs' is not allowed"):
+        gradient_noise.minibatch_gradient_variance(rows, [2], sampler="epochs")
+    with pytest.raises(ValueError, match="replace=True is not allowed with sampler='trainer'"):
+        gradient_noise.minibatch_gradient_variance(rows, [2], sampler="trainer", replace=True)
+
+
+def test_two_batch_estimate_on_trainer_batches_corrects_for_the_fpc():
+    # B_big = n / 2: without the correction the noise term would be off by a factor ~2
+    rows, _ = population(n=400, p=10, grad_sq=0.5, trace=5.0, seed=3)  # B_simple = 10
+    est = noise_scale.noise_scale_two_batch(rows, 4, 200, n_draws=2000, sampler="trainer")
+    assert est.b_simple == pytest.approx(10.0, rel=0.15)
+    assert "trainer batches" in est.method
+    with pytest.raises(ValueError, match="b_big=400 is not allowed"):
+        noise_scale.noise_scale_two_batch(rows, 4, 400, sampler="trainer")
+    with pytest.raises(ValueError, match="sampler='all' is not allowed"):
+        noise_scale.noise_scale_two_batch(rows, 4, 200, sampler="all")
+
+
+def test_step_activation_bytes_measure_a_real_training_batch(monkeypatch):
+    torch.manual_seed(0)
+    model = hp.MLP(12, [32], 5)
+    x, y = torch.randn(300, 12), torch.randint(0, 5, (300,))
+    table = memory.step_activation_bytes(model, x, y, [1, 7, 100, 300])
+    predicted = memory.memory_per_step(12, [32], 5, [1, 7, 100, 300])["activations"]
+    assert table["examples"].tolist() == [1, 7, 100, 300]
+    assert (table["saved_bytes"] - predicted).abs().max() <= 16
+    from hpcourse import runs
+
+    real = runs.batch_bounds
+    monkeypatch.setattr(runs, "batch_bounds", lambda n, batch_size: real(n, min(7, n)))
+    assert memory.step_activation_bytes(model, x, y, [100])["examples"].tolist() == [7]
+
+
+# --- dropout: per-example masks ---------------------------------------------------------------
+
+
+def test_per_example_gradients_draw_a_dropout_mask_per_example():
+    torch.manual_seed(0)
+    model = hp.MLP(6, [64], 3, dropout=0.5)
+    x = torch.randn(1, 6).repeat(8, 1)  # eight copies of one example
+    y = torch.zeros(8, dtype=torch.long)
+    model.train()
+    rows = gradient_noise.per_example_gradients(model, x, y, seed=3)
+    assert len({tuple(r.tolist()) for r in rows}) > 1  # different masks, different gradients
+    again = gradient_noise.per_example_gradients(model, x, y, seed=3)
+    torch.testing.assert_close(rows, again)  # seeded
+    model.eval()
+    rows = gradient_noise.per_example_gradients(model, x, y)
+    torch.testing.assert_close(rows, rows[:1].expand_as(rows))  # no dropout in eval mode
+
+
+def test_noise_scale_during_training_with_dropout(digits):
+    config = {"lr": 0.1, "batch_size": 64, "epochs": 1, "hidden": [16], "dropout": 0.3}
+    table, history = noise_scale.noise_scale_during_training(config, digits, at_epochs=[0, 1])
+    assert table["epoch"].tolist() == [0, 1]
+    assert np.isfinite(table["b_simple"]).all() and (table["b_simple"] > 0).all()
+    assert not history.diverged
+
+
+# --- the best lr over seeds ---------------------------------------------------------------------
+
+
+def seeded(batch_size, lr, seed, loss, diverged=False, optimizer="sgd"):
+    h = fake_history(batch_size, lr, [0.1, 0.5], val_loss=[2.0, loss], diverged=diverged)
+    h.config = hp.TrainConfig(lr=lr, batch_size=batch_size, seed=seed, optimizer=optimizer)
+    return h
+
+
+def test_lr_grid_and_sweep_configs():
+    assert lr_scaling.lr_grid(1.0, 4.0) == pytest.approx([1, 2**0.5, 2, 2**1.5, 4])
+    assert lr_scaling.lr_grid(0.004, 0.045)[-1] == pytest.approx(0.004 * 2**3.5)  # rounded high
+    assert lr_scaling.lr_grid(1.0, 8.0, per_octave=1) == [1.0, 2.0, 4.0, 8.0]
+    with pytest.raises(ValueError, match="low=0 is not allowed: low must be > 0"):
+        lr_scaling.lr_grid(0, 1)
+    with pytest.raises(ValueError, match="high=0.5 is not allowed: high must be >= 1"):
+        lr_scaling.lr_grid(1, 0.5)
+    configs = lr_scaling.sweep_configs([32], [0.1, 0.2], [5, 6], epochs=3, optimizer="adam")
+    assert configs[0] == {"epochs": 3, "optimizer": "adam", "batch_size": 32, "lr": 0.1, "seed": 5}
+    assert len(configs) == 4
+    with pytest.raises(ValueError, match=r"seeds=\[\] is not allowed"):
+        lr_scaling.sweep_configs([32], [0.1], [])
+
+
+def test_best_lr_over_seeds_averages_before_choosing():
+    # seed 0 alone would pick lr 0.1; on average over both seeds, 0.2 is better
+    runs = [
+        seeded(32, 0.05, 0, 1.6), seeded(32, 0.05, 1, 1.6),
+        seeded(32, 0.1, 0, 1.00), seeded(32, 0.1, 1, 1.40),
+        seeded(32, 0.2, 0, 1.05), seeded(32, 0.2, 1, 1.10),
+        seeded(32, 0.4, 0, 1.3), seeded(32, 0.4, 1, 1.3, diverged=True),
+        seeded(128, 0.2, 0, 1.5), seeded(128, 0.2, 1, 1.5),
+        seeded(128, 0.4, 0, 1.2), seeded(128, 0.4, 1, 1.2),
+    ]  # fmt: skip
+    table = lr_scaling.sweep_table(runs)
+    row = table[(table["batch_size"] == 32) & (table["lr"] == 0.4)].iloc[0]
+    assert row["mean_val_loss"] == math.inf and row["n_diverged"] == 1  # one seed blew up
+    assert math.isnan(row["mean_val_acc"]) and row["n_seeds"] == 2
+    best = lr_scaling.best_lr_over_seeds(runs)
+    assert best["best_lr"].tolist() == [0.2, 0.4]
+    assert best["on_edge"].tolist() == [False, True]  # 0.4 is the largest tried at 128
+    assert best["ratio"].tolist() == pytest.approx([1.0, 2.0])
+    assert best["linear_rule_lr"].tolist() == pytest.approx([0.2, 0.8])
+    assert best["sqrt_rule_lr"].tolist() == pytest.approx([0.2, 0.4])
+    assert best["mean_val_loss"].iloc[0] == pytest.approx(1.075)
+    with pytest.raises(ValueError, match=r"histories=\[\] is not allowed"):
+        lr_scaling.best_lr_over_seeds([])
+
+
+def test_best_lr_over_seeds_keeps_optimizers_apart():
+    runs = [seeded(32, lr, 0, 1 + abs(lr - 0.1)) for lr in (0.05, 0.1, 0.2)]
+    runs += [seeded(32, lr, 0, 1 + abs(lr - 0.002), optimizer="adam") for lr in (1e-3, 2e-3, 4e-3)]
+    best = lr_scaling.best_lr_over_seeds(runs)
+    assert dict(zip(best["optimizer"], best["best_lr"], strict=True)) == {"adam": 2e-3, "sgd": 0.1}
+
+
+def test_rule_break():
+    best = pd.DataFrame(
+        {"batch_size": [32, 128, 512], "best_lr": [0.5, 1.0, 2.0],
+         "linear_rule_lr": [0.5, 2.0, 8.0]}
+    )  # fmt: skip
+    assert lr_scaling.rule_break(best) == {"held_up_to": 128.0, "broke_at": 512.0}
+    assert math.isnan(lr_scaling.rule_break(best, tolerance=4.0)["broke_at"])  # looser
+    holds = best.assign(best_lr=best["linear_rule_lr"])
+    out = lr_scaling.rule_break(holds)
+    assert out["held_up_to"] == 512.0 and math.isnan(out["broke_at"])
+    with pytest.raises(ValueError, match="tolerance=1 is not allowed"):
+        lr_scaling.rule_break(best, tolerance=1)
+
+
+def test_sqrt_scaled_lr():
+    assert lr_scaling.sqrt_scaled_lr(0.001, 32, 512) == pytest.approx(0.004)
+    assert lr_scaling.sqrt_scaled_lr(0.01, 400, 100) == pytest.approx(0.005)
+    with pytest.raises(ValueError, match="new_batch=0 is not allowed"):
+        lr_scaling.sqrt_scaled_lr(0.1, 32, 0)
+
+
+def test_run_sweep_reuses_runs_with_the_same_config(digits, monkeypatch):
+    done = hp.train({"lr": 0.1, "batch_size": 64, "epochs": 1, "hidden": [8]}, digits)
+    configs = lr_scaling.sweep_configs([64], [0.1, 0.2], [done.config.seed], epochs=1, hidden=[8])
+    trained = []
+    real = training.train_many
+    monkeypatch.setattr(
+        training, "train_many", lambda cs, data, **kw: trained.extend(cs) or real(cs, data, **kw)
+    )
+    out = lr_scaling.run_sweep(configs, digits, reuse=[done], progress=False)
+    assert out[0] is done and out[1].config.lr == 0.2
+    assert [c.lr for c in trained] == [0.2]  # only the missing run was trained
+    with pytest.raises(ValueError, match=r"configs=\[\] is not allowed"):
+        lr_scaling.run_sweep([], digits)
+
+
+# --- gradient accumulation --------------------------------------------------------------------
+
+
+def test_accumulation_follows_the_large_batch_run(digits):
+    cfg = {"lr": 0.1, "epochs": 2, "hidden": [16]}
+    direct = hp.train({**cfg, "batch_size": 64}, digits)
+    acc = accumulation.train_accumulated({**cfg, "batch_size": 16}, digits, 4)
+    assert acc.config.tags["accumulation_steps"] == 4
+    assert acc.steps_per_epoch == direct.steps_per_epoch == math.ceil(len(digits.y_train) / 64)
+    assert len(acc.step_loss) == len(direct.step_loss)
+    np.testing.assert_allclose(acc.step_loss, direct.step_loss, atol=1e-5)
+    np.testing.assert_allclose(acc.val_loss, direct.val_loss, atol=1e-5)
+
+
+def test_accumulation_with_a_short_last_group_weights_by_examples(digits):
+    # 1149 examples in micro-batches of 100: 12 micro-batches, the last one of 49; in groups
+    # of 5 the last step has 2 micro-batches (149 examples), like one last batch of 149
+    cfg = {"lr": 0.1, "epochs": 1, "hidden": [16], "shuffle": False}
+    direct = hp.train({**cfg, "batch_size": 500}, digits)
+    acc = accumulation.train_accumulated({**cfg, "batch_size": 100}, digits, 5)
+    assert acc.steps_per_epoch == 3 == direct.steps_per_epoch
+    np.testing.assert_allclose(acc.step_loss, direct.step_loss, atol=1e-5)
+
+
+def test_accumulation_needs_the_gradients_zeroed_after_each_step(digits, monkeypatch):
+    cfg = {"lr": 0.1, "epochs": 1, "hidden": [16], "batch_size": 16}
+    good = accumulation.train_accumulated(cfg, digits, 4)
+    monkeypatch.setattr(torch.optim.Optimizer, "zero_grad", lambda self, set_to_none=True: None)
+    stale = accumulation.train_accumulated(cfg, digits, 4)
+    assert abs(stale.step_loss[-1] - good.step_loss[-1]) > 1e-3
+
+
+def test_accumulation_table_and_bad_input(digits):
+    cfg = {"lr": 0.1, "epochs": 1, "hidden": [8], "batch_size": 32}
+    acc = accumulation.train_accumulated(cfg, digits, 2)
+    direct = hp.train({**cfg, "batch_size": 64}, digits)
+    table = accumulation.accumulation_table({"acc": acc, "direct": direct})
+    assert table["examples_per_step"].tolist() == [64, 64]
+    assert table["steps_per_epoch"].tolist() == [18, 18]
+    assert accumulation.accumulated_steps_per_epoch(1149, 32, 2) == 18
+    with pytest.raises(ValueError, match="accumulation_steps=0 is not allowed"):
+        accumulation.train_accumulated(cfg, digits, 0)
+    with pytest.raises(ValueError, match="patience=3 is not allowed here"):
+        accumulation.train_accumulated({**cfg, "patience": 3}, digits, 2)
+    with pytest.raises(ValueError, match="restore_best=True is not allowed here"):
+        accumulation.train_accumulated({**cfg, "restore_best": True}, digits, 2)
+    with pytest.raises(ValueError, match=r"runs=\{\} is not allowed"):
+        accumulation.accumulation_table({})
+
+
+# --- steps to a target, checked finely ----------------------------------------------------------
+
+
+def test_run_to_target_counts_steps_between_epoch_ends(digits):
+    run = time_to_target.run_to_target(
+        {"lr": 0.1, "batch_size": 32, "epochs": 20}, digits, 0.8, eval_every=64
+    )
+    assert run.reached and not run.diverged
+    assert run.steps == run.steps_taken == run.checks[-1][0]
+    assert run.checks[-1][1] >= 0.8 > max(acc for _, acc in run.checks[:-1])
+    assert run.steps % 2 == 0  # a check every 64 examples = every 2 steps of 32
+    assert run.examples == pytest.approx(32 * run.steps, abs=32)
+    assert run.seconds > 0
+    per_epoch = training.train_to_target({"lr": 0.1, "batch_size": 32, "epochs": 20}, digits, 0.8)
+    assert run.steps <= len(per_epoch.step_loss)  # never later than the once-per-epoch count
+
+
+def test_run_to_target_not_reached_and_diverged(digits):
+    slow = time_to_target.run_to_target({"lr": 1e-4, "epochs": 1}, digits, 0.99)
+    assert not slow.reached and math.isnan(slow.seconds) and slow.steps_taken == 36
+    boom = time_to_target.run_to_target({"lr": 500.0, "epochs": 3}, digits, 0.9)
+    assert boom.diverged and not boom.reached
+    with pytest.raises(ValueError, match="target_acc=2 is not allowed"):
+        time_to_target.run_to_target({"epochs": 1}, digits, 2)
+    with pytest.raises(ValueError, match="eval_every=0 is not allowed"):
+        time_to_target.run_to_target({"epochs": 1}, digits, 0.5, eval_every=0)
+
+
+def test_fewest_steps_picks_the_lr_tuned_for_the_target():
+    table = pd.DataFrame(
+        {
+            "batch_size": [32, 32, 32, 128, 128],
+            "lr": [0.1, 0.2, 0.4, 0.2, 0.4],
+            "steps": [300.0, 200.0, np.nan, np.nan, np.nan],
+        }
+    )
+    best = time_to_target.fewest_steps(table)
+    assert best["lr"].tolist() == [0.2, 0.2] and math.isnan(best["steps"].iloc[1])
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['steps'\]"):
+        time_to_target.fewest_steps(table.drop(columns="steps"))
+    with pytest.raises(ValueError, match=r"runs=\[\] is not allowed"):
+        time_to_target.target_table([])
+
+
+# --- throughput ----------------------------------------------------------------------------------
+
+
+def test_measure_throughput_counts_steps_and_examples(digits):
+    table = throughput.measure_throughput(digits, [256, 16], repeats=2)
+    assert table["batch_size"].tolist() == [16, 256]
+    assert table["steps_per_epoch"].tolist() == [72, 5]  # ceil(1149 / B), counted
+    assert table["epochs_timed"].tolist() == [2, 2]
+    assert (table["examples_per_sec"] > 0).all()
+    expected = len(digits.y_train) / table["sec_per_epoch"]
+    np.testing.assert_allclose(table["examples_per_sec"], expected)
+    with pytest.raises(ValueError, match="batch_size=2000 is not allowed"):
+        throughput.measure_throughput(digits, [2000])
+    with pytest.raises(ValueError, match=r"batch_sizes=\[\] is not allowed"):
+        throughput.measure_throughput(digits, [])
+    with pytest.raises(ValueError, match="repeats=0 is not allowed"):
+        throughput.measure_throughput(digits, [16], repeats=0)
+
+
+def test_throughput_table_pools_runs_and_keeps_the_fastest_epoch():
+    slow, fast = fake_history(32, 0.1, [0.1, 0.2, 0.3]), fake_history(32, 0.1, [0.1, 0.2])
+    slow.epoch_time, fast.epoch_time = [0.0, 0.5, 0.4], [0.0, 0.2]
+    table = throughput.throughput_table([slow, fast], 100)
+    assert table["sec_per_epoch"].tolist() == [0.2] and table["epochs_timed"].tolist() == [3]
+    assert table["examples_per_sec"].tolist() == pytest.approx([500.0])
+    diverged = fake_history(32, 0.1, [0.1], diverged=True)
+    with pytest.raises(ValueError, match="is not allowed: it must have finished"):
+        throughput.throughput_table([diverged], 100)
+    with pytest.raises(ValueError, match=r"histories=\[\] is not allowed"):
+        throughput.throughput_table([], 100)
