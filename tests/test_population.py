@@ -63,7 +63,7 @@ def test_adam_and_adamw_members_share_one_population(digits):
         {"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-3, "epochs": 2},
         {"optimizer": "adamw", "lr": 3e-3, "weight_decay": 0.05, "epochs": 2},
     ]
-    for config, pop in zip(configs, train_population(configs, digits, progress=False)):
+    for config, pop in zip(configs, train_population(configs, digits, progress=False), strict=True):
         _assert_same_run(pop, hp.train(config, digits))
 
 
@@ -146,9 +146,7 @@ def test_free_cores_sees_a_busy_core_and_the_environment_wins(monkeypatch):
 
     monkeypatch.delenv("HPCOURSE_THREADS", raising=False)
     cores = len(os.sched_getaffinity(0))
-    spinners = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)
-    ]
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
     try:
         time.sleep(0.5)
         assert free_cores() == 1  # every core busy: one thread, never zero
