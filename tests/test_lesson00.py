@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import hpcourse as hp
 from hpcourse.exercises import Case, check_function, check_value, lesson00
 
 
@@ -64,3 +65,18 @@ def test_numbers_are_not_accepted_as_text_anywhere():
     cases = [Case((1,), 2)]
     assert check_function("double", lambda v: "2", cases, verbose=False).passed is False
     assert check_function("double", lambda v: 2, cases, verbose=False).passed is True
+
+
+def test_plot_examples_draws_one_axes_for_images_and_for_signals():
+    from matplotlib.axes import Axes
+
+    from hpcourse.plots.data import plot_examples
+
+    digits = hp.load_dataset("digits")
+    ax = plot_examples(digits, n=10)
+    assert isinstance(ax, Axes) and len(ax.images) == 1 and len(ax.texts) == 10
+    assert [t.get_text() for t in ax.texts] == [str(int(v)) for v in digits.y_train[:10]]
+    signals = plot_examples(hp.load_dataset("mnist1d"), n=4, split="val")
+    assert isinstance(signals, Axes) and len(signals.lines) == 4
+    with pytest.raises(ValueError, match="split='dev' is not allowed"):
+        plot_examples(digits, split="dev")
