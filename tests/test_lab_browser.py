@@ -50,8 +50,10 @@ def lab(tmp_path_factory):
     # stored notebooks). The news pop-up is switched off by the course's own overrides.json,
     # which `make setup` installs into the venv; a test below checks it took effect.
     settings = tmp_path_factory.mktemp("lab-settings")
+    # Every cell in the page (no windowing), so a test can find an explorer by its index.
     for plugin, values in {
         "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
     }.items():
         path = settings / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,10 +107,27 @@ def test_the_course_environment_turns_off_the_news_pop_up(lab):
     assert schema["checkForUpdates"]["default"] is False
 
 
-def test_widget_redraws_in_a_real_browser(lab, tmp_path):
+def _explorers(path: Path) -> list[int]:
+    """Indices (among all cells) of the cells tagged "explorer" in a stored notebook."""
+    cells = json.loads(path.read_text())["cells"]
+    return [i for i, c in enumerate(cells) if "explorer" in c.get("metadata", {}).get("tags", [])]
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_every_lesson_has_an_explorer():
+    for path in NOTEBOOKS:
+        assert _explorers(path), f"{path.name} has no cell tagged 'explorer'"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_explorers_redraw_in_a_real_browser(lab, tmp_path, path):
+    """Run the whole notebook in JupyterLab, then move each explorer's first control and
+    wait for its figure to be redrawn; no cell may show a Python error."""
     from playwright.sync_api import sync_playwright
 
-    stored = (ROOT / "notebooks" / "00_start_here.ipynb").read_bytes()
+    stored = path.read_bytes()
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -123,34 +142,53 @@ def test_widget_redraws_in_a_real_browser(lab, tmp_path):
             ],
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{lab}/lab/tree/00_start_here.ipynb?token={TOKEN}")
+        _shutdown_sessions(lab)  # kernels of earlier notebooks would compete for the CPU
+        page.goto(f"{lab}/lab/tree/{path.name}?reset&token={TOKEN}")
         page.wait_for_selector(".jp-Notebook", timeout=60_000)
-        page.wait_for_selector("text=Python (hpcourse)", timeout=60_000)
+        kernel = ".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName"
+        page.locator(kernel, has_text="Python (hpcourse)").wait_for(timeout=60_000)
         page.wait_for_timeout(1000)
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator('[data-command="runmenu:run-all"]').click()
-
-        slider = page.locator(".widget-slider").first
-        slider.wait_for(timeout=120_000)
-        widget = page.locator(".jupyter-widgets.widget-vbox").first
-        image = widget.locator("img").first
-        image.wait_for(timeout=60_000)
-        before = image.get_attribute("src")
-        page.screenshot(path=str(tmp_path / "before.png"))
-
-        readout = widget.locator(".widget-readout").first
-        readout.click()
-        page.keyboard.press("Control+A")
-        page.keyboard.type("7")
-        page.keyboard.press("Enter")
-        page.wait_for_function(
-            "([el, old]) => el.querySelector('img') && el.querySelector('img').src !== old",
-            arg=[widget.element_handle(), before],
-            timeout=30_000,
+        prompts = ".jp-Notebook .jp-InputPrompt"
+        page.wait_for_function(  # every code cell has run: numbered prompts, none "[*]"
+            rf"""() => {{
+                const p = [...document.querySelectorAll('{prompts}')].map(e => e.innerText);
+                return p.length > 0 && p.every(t => !t.includes('*')) &&
+                       p.filter(t => /\d/.test(t)).length === {_code_cells(path)};
+            }}""",
+            timeout=240_000,
         )
-        assert readout.inner_text().strip() == "7"
-        assert "Error displaying widget" not in page.content()
-        assert "Jupyter news" not in page.content(), "the news pop-up covers the notebook"
-        page.screenshot(path=str(tmp_path / "after.png"))
+        for index in _explorers(path):
+            cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+            image = cell.locator(".jp-OutputArea img").first
+            image.wait_for(timeout=60_000)
+            before = image.get_attribute("src")
+            control = cell.locator(".noUi-handle").first
+            control.focus()
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function(
+                "([el, old]) => { const i = el.querySelector('.jp-OutputArea img');"
+                " return i && i.src !== old; }",
+                arg=[cell.element_handle(), before],
+                timeout=60_000,
+            )
+        page.screenshot(path=str(tmp_path / f"{path.stem}.png"))
+        content = page.content()
+        assert "Traceback" not in content, f"{path.name}: a cell raised an error"
+        assert "Error displaying widget" not in content
+        assert "Jupyter news" not in content, "the news pop-up covers the notebook"
         browser.close()
-    assert (ROOT / "notebooks" / "00_start_here.ipynb").read_bytes() == stored
+    assert path.read_bytes() == stored, "the browser test must not change the stored notebook"
+
+
+def _shutdown_sessions(lab: str) -> None:
+    for session in _get(f"{lab}/api/sessions?token={TOKEN}"):
+        request = urllib.request.Request(
+            f"{lab}/api/sessions/{session['id']}?token={TOKEN}", method="DELETE"
+        )
+        urllib.request.urlopen(request, timeout=30).close()
+
+
+def _code_cells(path: Path) -> int:
+    return sum(c["cell_type"] == "code" for c in json.loads(path.read_text())["cells"])
