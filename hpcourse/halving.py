@@ -86,6 +86,7 @@ def successive_halving(
     eta: int = 3,
     rungs: Sequence[int] | None = None,
     log: Any = None,
+    progress: bool = True,
 ) -> HalvingResult:
     """Successive halving over ``configs`` (one population: same architecture, batch size
     and optimizer family), up to ``max_epochs``; keep the best ``1/eta`` at each rung.
@@ -106,11 +107,11 @@ def successive_halving(
         check_number(f"rungs[{i}]", e, low=1, high=max_epochs, integer=True)
     population = Population(full, data, log=log)
     for epoch in marks[:-1]:
-        population.run(until_epoch=epoch)
+        population.run(until_epoch=epoch, progress=progress)
         alive = sorted(population.alive, key=lambda i: population.members[i].history.val_loss[-1])
         keep = max(1, math.ceil(len(alive) / eta))
         population.stop(alive[keep:])
-    population.run(until_epoch=marks[-1])
+    population.run(until_epoch=marks[-1], progress=progress)
     histories = population.finish()
     # the last rung each configuration completed (a diverged run: before it blew up)
     reached = [
@@ -156,6 +157,7 @@ def hyperband(
     eta: int = 3,
     seed: int | None = None,
     log: Any = None,
+    progress: bool = True,
 ) -> list[HalvingResult]:
     """Hyperband: one successive-halving run per bracket, with configurations drawn by
     ``sample(n, rng)`` (e.g. ``space.sample``) and merged into ``base``."""
@@ -167,7 +169,15 @@ def hyperband(
         marks = [int(row.first_rung) * eta**i for i in range(50)]
         marks = [m for m in marks if m < max_epochs] + [max_epochs]
         results.append(
-            successive_halving(trials, data, max_epochs=max_epochs, eta=eta, rungs=marks, log=log)
+            successive_halving(
+                trials,
+                data,
+                max_epochs=max_epochs,
+                eta=eta,
+                rungs=marks,
+                log=log,
+                progress=progress,
+            )
         )
     return results
 

@@ -48,6 +48,7 @@ def pbt(
     factors: tuple[float, float] = (0.8, 1.25),
     seed: int | None = None,
     log: Any = None,
+    progress: bool = True,
 ) -> PBTResult:
     """Train ``configs`` as one population with exploit/explore every ``interval`` epochs.
 
@@ -77,7 +78,7 @@ def pbt(
     epochs = full[0].epochs
     rows = []
     for until in range(interval, epochs, interval):
-        population.run(until_epoch=until)
+        population.run(until_epoch=until, progress=progress)
         alive = sorted(population.alive, key=lambda i: population.members[i].history.val_loss[-1])
         if len(alive) < 2:
             break
@@ -90,7 +91,7 @@ def pbt(
             changes = {name: _perturb(name, getattr(donor, name), rng, factors) for name in explore}
             population.set_config(target, donor.replace(**changes, seed=full[target].seed))
             rows.append({"epoch": until, "member": target, "copied_from": source, **changes})
-    population.run()
+    population.run(progress=progress)
     histories = population.finish()
     lineage = pd.DataFrame(rows, columns=["epoch", "member", "copied_from", *explore])
     return PBTResult(histories, lineage)

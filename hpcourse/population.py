@@ -564,7 +564,8 @@ class Population:
         target = last if until_epoch is None else min(until_epoch, last)
         with torch_threads(self.threads):
             epochs = range(self.epoch + 1, target + 1)
-            for epoch in progress_bar(epochs, desc="epochs", enabled=progress):
+            desc = f"epochs, {len(self.alive)} models at once"
+            for epoch in progress_bar(epochs, desc=desc, enabled=progress):
                 if not self.alive:
                     break
                 start = time.perf_counter()

@@ -227,14 +227,14 @@ def train_many(
     for i, c in enumerate(checked):
         groups.setdefault(population_key(c), []).append(i)
     out: list[History | None] = [None] * len(checked)
-    for members in progress_bar(list(groups.values()), desc=desc, enabled=progress):
+    several = len(groups) > 1  # one bar over groups, and one over each population's epochs
+    for members in progress_bar(list(groups.values()), desc=desc, enabled=progress and several):
         if engine == "auto" and len(members) == 1:
             out[members[0]] = train(checked[members[0]], data, log=log)
             continue
         group = [checked[i] for i in members]
-        for i, h in zip(
-            members, train_population(group, data, log=log, progress=False), strict=True
-        ):
+        trained = train_population(group, data, log=log, progress=progress)
+        for i, h in zip(members, trained, strict=True):
             out[i] = h
     return [h for h in out if h is not None]
 

@@ -11,7 +11,6 @@ from matplotlib.axes import Axes
 from hpcourse.data import Dataset
 from hpcourse.validation import check_choice, check_number
 
-
 GAP = 4  # blank pixels above each image, room for its label
 
 
