@@ -28,15 +28,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 import torch.nn.functional as F
 
 from hpcourse.config import TrainConfig, as_config
 from hpcourse.data import Dataset
 from hpcourse.results import History
-from hpcourse.rules import step_diverged
+from hpcourse.rules import BestEpoch, step_diverged
 from hpcourse.runs import is_scheduled, lr_at, prepare_run
-from hpcourse.training import evaluate
+from hpcourse.training import record_epoch
 from hpcourse.validation import check_number
 
 
@@ -94,7 +93,8 @@ def _train_accumulated(config: TrainConfig, run: Any, data: Dataset, k: int) -> 
     steps_per_epoch = accumulated_steps_per_epoch(len(data.y_train), config.batch_size, k)
     h = History(config=config, steps_per_epoch=steps_per_epoch, dataset=data.name)
     h.n_params = sum(p.numel() for p in model.parameters())
-    _record(h, model, data, 0, 0.0)
+    record_epoch(h, model, data, 0, 0.0)
+    best = BestEpoch(h.val_loss[0])
     first_loss: float | None = None
     start = time.perf_counter()
     step = 0
@@ -124,22 +124,12 @@ def _train_accumulated(config: TrainConfig, run: Any, data: Dataset, k: int) -> 
                 break
         if h.diverged:
             break
-        _record(h, model, data, epoch, time.perf_counter() - t0)
-        h.best_epoch = int(min(range(len(h.val_loss)), key=h.val_loss.__getitem__))
+        record_epoch(h, model, data, epoch, time.perf_counter() - t0)
+        best.update(epoch, h.val_loss[-1])
+        h.best_epoch = best.epoch
     h.wall_time = time.perf_counter() - start
     h.model = model
     return h
-
-
-def _record(h: History, model: torch.nn.Module, data: Dataset, epoch: int, seconds: float) -> None:
-    train_loss, train_acc = evaluate(model, data.x_train, data.y_train)
-    val_loss, val_acc = evaluate(model, data.x_val, data.y_val)
-    h.epoch.append(epoch)
-    h.train_loss.append(train_loss)
-    h.train_acc.append(train_acc)
-    h.val_loss.append(val_loss)
-    h.val_acc.append(val_acc)
-    h.epoch_time.append(seconds)
 
 
 def accumulation_table(runs: Mapping[str, History]) -> pd.DataFrame:

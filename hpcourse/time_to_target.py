@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import torch.nn.functional as F
+from torch import nn
 
-from hpcourse.backprop import mlp_gradients, mlp_layers
 from hpcourse.config import TrainConfig, as_config
 from hpcourse.data import Dataset
-from hpcourse.rules import step_diverged
-from hpcourse.runs import is_scheduled, lr_at, prepare_run
-from hpcourse.training import evaluate
+from hpcourse.results import History
+from hpcourse.training import evaluate, train
 from hpcourse.validation import check_number
 
 
@@ -80,43 +78,34 @@ def run_to_target(
     every = max(1, n // 10) if eval_every is None else eval_every
     check_number("eval_every", every, low=1, integer=True)
     result = TargetRun(config=config, target_acc=float(target_acc))
-    with prepare_run(config, data) as run:
-        model, optimizer = run.model, run.optimizer
-        group = optimizer.param_groups[0]
-        by_hand = mlp_layers(model)
-        seen = step = 0
-        seconds, first_loss = 0.0, None
-        model.train()
-        for _ in range(config.epochs):
-            for xb, yb in run.batches(data.x_train, data.y_train):
-                t0 = time.perf_counter()
-                if is_scheduled(config):
-                    group["lr"] = lr_at(config, step, run.steps_per_epoch)
-                if by_hand is not None:
-                    value = mlp_gradients(*by_hand, xb, yb)
-                else:
-                    loss = F.cross_entropy(model(xb), yb)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    value = loss.item()
-                optimizer.step()
-                seconds += time.perf_counter() - t0
-                step += 1
-                first_loss = value if first_loss is None else first_loss
-                if step_diverged(value, first_loss, config.diverge_factor):
-                    result.diverged = True
-                    result.steps_taken = step
-                    return result
-                before, seen = seen, seen + len(yb)
-                if seen // every > before // every:
-                    acc = evaluate(model, data.x_val, data.y_val)[1]
-                    model.train()
-                    result.checks.append((step, acc))
-                    if acc >= target_acc:
-                        result.steps, result.examples, result.seconds = step, seen, seconds
-                        result.steps_taken = step
-                        return result
-        result.steps_taken = step
+    # Seconds of training only: the validation checks and hpcourse.train's own per-epoch
+    # measurements are timed and left out.
+    clock = {"start": time.perf_counter(), "not_training": 0.0, "seen": 0, "last": 0.0}
+
+    def check(h: History, model: nn.Module, seen: int) -> str | None:
+        now = time.perf_counter()
+        before, clock["seen"], clock["last"] = clock["seen"], seen, now
+        if seen // every == before // every:
+            return None
+        acc = evaluate(model, data.x_val, data.y_val)[1]  # evaluate() restores train mode
+        step = len(h.step_loss)
+        result.checks.append((step, acc))
+        if acc >= target_acc:
+            result.steps, result.examples = step, seen
+            result.seconds = now - clock["start"] - clock["not_training"]
+            return "stop"
+        clock["last"] = time.perf_counter()
+        clock["not_training"] += clock["last"] - now
+        return None
+
+    def epoch_measured(h: History, optimizer: Any) -> None:
+        clock["not_training"] += time.perf_counter() - clock["last"]
+        clock["last"] = time.perf_counter()
+
+    # The training itself is hpcourse.train's, step for step; only the checks are added.
+    history = train(config, data, on_step=check, on_epoch=epoch_measured)
+    result.diverged = history.diverged
+    result.steps_taken = len(history.step_loss)
     return result
 
 

@@ -42,6 +42,7 @@ from hpcourse.rules import BestEpoch, step_diverged
 from hpcourse.runs import Run, check_dataset, is_scheduled, lr_at, prepare_run
 
 EpochCallback = Callable[[History, torch.optim.Optimizer], Any]
+StepCallback = Callable[[History, nn.Module, int], Any]
 
 
 @torch.inference_mode()
@@ -67,6 +68,7 @@ def train(
     log: Any = None,
     progress: bool = False,
     on_epoch: EpochCallback | None = None,
+    on_step: StepCallback | None = None,
     fast: bool = True,
 ) -> History:
     """Train one model and return its :class:`History`.
@@ -81,6 +83,10 @@ def train(
         on_epoch: called after every epoch with ``(history, optimizer)``; it may change
             ``optimizer.param_groups[i]["lr"]`` (babysitting; with a schedule the
             schedule overrides it at the next step) or return ``"stop"``.
+        on_step: called after every optimizer step with ``(history, model, examples)``,
+            ``examples`` being the training examples seen so far; it may return ``"stop"``
+            (e.g. to measure steps to a target more finely than once per epoch). The
+            model is in training mode; a callback that evaluates must put it back.
         fast: use the hand-written MLP backward pass when the model allows it
             (``False`` forces autograd; results agree to rounding error).
 
@@ -96,7 +102,7 @@ def train(
     config = as_config(config)
     check_dataset(data, config.batch_size)
     with prepare_run(config, data, model) as run:
-        return _train(run, data, log, progress, on_epoch, fast)
+        return _train(run, data, log, progress, on_epoch, on_step, fast)
 
 
 def _train(
@@ -105,6 +111,7 @@ def _train(
     log: Any,
     progress: bool,
     on_epoch: EpochCallback | None,
+    on_step: StepCallback | None,
     fast: bool,
 ) -> History:
     config, model, optimizer = run.config, run.model, run.optimizer
@@ -116,13 +123,14 @@ def _train(
     h = History(config=config, steps_per_epoch=run.steps_per_epoch, dataset=data.name)
     h.n_params = sum(p.numel() for p in model.parameters())
     best_state = copy.deepcopy(model.state_dict()) if config.restore_best else None
-    _record_epoch(h, model, data, 0, 0.0)
+    record_epoch(h, model, data, 0, 0.0)
     best = BestEpoch(h.val_loss[0], min_delta=config.min_delta, patience=config.patience)
     first_loss: float | None = None
     start = time.perf_counter()
 
     model.train()
-    step = 0
+    step = seen = 0
+    stop = False
     epochs = range(1, config.epochs + 1)
     for epoch in progress_bar(epochs, desc="epochs", enabled=progress):
         t0 = time.perf_counter()
@@ -148,9 +156,13 @@ def _train(
             if step_diverged(value, first_loss, config.diverge_factor):
                 h.diverged = True
                 break
-        if h.diverged:
+            seen += len(yb)
+            if on_step is not None and on_step(h, model, seen) == "stop":
+                stop = True
+                break
+        if h.diverged or stop:
             break
-        _record_epoch(h, model, data, epoch, time.perf_counter() - t0)
+        record_epoch(h, model, data, epoch, time.perf_counter() - t0)
         # the epoch's training loss, measured after its last step, obeys the same rule
         # (e.g. weights that overflowed on the last step)
         if step_diverged(h.train_loss[-1], first_loss or math.inf, config.diverge_factor):
@@ -176,7 +188,9 @@ def _train(
     return h
 
 
-def _record_epoch(h: History, model: nn.Module, data: Dataset, epoch: int, seconds: float) -> None:
+def record_epoch(h: History, model: nn.Module, data: Dataset, epoch: int, seconds: float) -> None:
+    """Measure loss and accuracy on the training and validation splits; append them to
+    ``h`` as epoch ``epoch`` (with the epoch's training ``seconds``)."""
     train_loss, train_acc = evaluate(model, data.x_train, data.y_train)
     val_loss, val_acc = evaluate(model, data.x_val, data.y_val)
     h.epoch.append(epoch)
