@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from hpcourse.runs import run_scope
 from hpcourse.seeding import resolve_seed
 from hpcourse.validation import check_choice, check_number
 
@@ -92,8 +93,7 @@ def augmentation_grid(
         )
     transform = make_augmentation(rotation_degrees, flip)
     rows = []
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with run_scope(seed):  # seeded draws; the global generator is left as it was
         for img in images:
             row = [img[0]] + [transform(img)[0] for _ in range(n_variants)]
             rows.append(torch.stack(row))
@@ -154,8 +154,7 @@ def augmented_accuracy(
     was_training = model.training
     model.eval()
     try:
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            torch.manual_seed(seed)
+        with run_scope(seed), torch.no_grad():
             for _ in range(draws):
                 copies = torch.stack([transform(image) for image in images])
                 moved = (copies - images).abs().flatten(1).amax(dim=1) > 1e-6
