@@ -27,6 +27,7 @@ are final); the others carry on unaffected.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -338,7 +339,7 @@ def train_population(
     *,
     log: Any = None,
     progress: bool = True,
-    threads: int | None = None,
+    threads: int | str | None = None,
 ) -> list[History]:
     """Train one MLP per config, all at once; return their Histories in the same order.
 
@@ -349,10 +350,13 @@ def train_population(
     population's time for that epoch (the epoch's seconds divided by the members that
     trained in it). Every member is appended to ``log`` the moment it finishes.
 
-    ``threads``: PyTorch threads for the population (default: the cores that are idle
-    when it starts, :func:`hpcourse.runs.free_cores`; ``$HPCOURSE_THREADS`` overrides).
-    Measured here: 2 idle cores train a population 1.6-1.8x faster than one, but a busy
-    second core makes 2 threads 30x slower, so it drops to one thread if epochs slow down.
+    ``threads``: PyTorch threads for the population: a number, ``"auto"`` (the cores idle
+    when it starts, :func:`hpcourse.runs.free_cores`, dropping to one thread if epochs
+    slow down), or None: ``$HPCOURSE_THREADS`` if set, else 1. Why one by default:
+    measured here, two idle cores train a population 1.6-1.8x faster than one, but a
+    second core that another process keeps busy makes two threads 30x *slower*, and a
+    different thread count adds up the same numbers in another order, so a run would no
+    longer repeat number for number. One thread is always safe and always reproducible.
 
     >>> from hpcourse.data import load_dataset
     >>> hs = train_population([{"epochs": 2, "lr": lr} for lr in (0.03, 0.3)],
@@ -438,6 +442,18 @@ def _finish(m: _Member, state: _State, k: int, data: Dataset, log: Any) -> None:
         as_log(log).append(m.history.to_record())
 
 
+def population_threads(threads: int | str | None) -> int:
+    """The thread count a population runs on (see :func:`train_population`)."""
+    if threads == "auto":
+        return free_cores()
+    if threads is None:
+        from_env = os.environ.get("HPCOURSE_THREADS", "").strip()
+        return free_cores() if from_env else 1  # free_cores reads and checks the variable
+    check_number("threads", threads, low=1, integer=True)
+    assert isinstance(threads, int)
+    return threads
+
+
 class Population:
     """A population that trains in stages: :meth:`run` trains the members still in it up
     to an epoch, then the caller may look at their Histories, :meth:`stop` some (successive
@@ -455,7 +471,7 @@ class Population:
         data: Dataset,
         *,
         log: Any = None,
-        threads: int | None = None,
+        threads: int | str | None = None,
     ) -> None:
         checked = [as_config(c) for c in configs]
         if not checked:
@@ -469,10 +485,8 @@ class Population:
             )
         for c in checked:
             check_dataset(data, c.batch_size)
-        if threads is not None:
-            check_number("threads", threads, low=1, integer=True)
         self.data, self.log = data, log
-        self.threads = threads if threads is not None else free_cores()
+        self.threads = population_threads(threads)
         self._first_epoch_seconds: float | None = None
         self.family = FAMILIES[checked[0].optimizer]
         self.activation = checked[0].activation

@@ -160,6 +160,18 @@ def test_free_cores_sees_a_busy_core_and_the_environment_wins(monkeypatch):
         free_cores()
 
 
+def test_threads_default_to_one_and_auto_measures(digits, monkeypatch):
+    from hpcourse.population import population_threads
+
+    monkeypatch.delenv("HPCOURSE_THREADS", raising=False)
+    assert population_threads(None) == 1  # reproducible, and safe on a busy machine
+    assert population_threads(2) == 2 and 1 <= population_threads("auto") <= 64
+    monkeypatch.setenv("HPCOURSE_THREADS", "2")
+    assert population_threads(None) == 2
+    with pytest.raises(ValueError, match="threads='many' is not allowed"):
+        population_threads("many")
+
+
 def test_a_population_falls_back_to_one_thread_when_epochs_slow_down(digits):
     from hpcourse.population import Population
 
