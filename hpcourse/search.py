@@ -148,6 +148,19 @@ class TrainObjective:
         return [h.summary() for h in runs]
 
 
+def width_as_hidden(trial: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``translate`` for :class:`TrainObjective`: a search's ``"width"`` (one number,
+    easy to sample) becomes the config's ``hidden=(width,)`` (one hidden layer).
+
+    >>> width_as_hidden({"lr": 0.1, "width": 64})
+    {'lr': 0.1, 'hidden': (64,)}
+    """
+    config = dict(trial)
+    if "width" in config:
+        config["hidden"] = (int(config.pop("width")),)
+    return config
+
+
 def run_search(
     objective: Objective,
     space: SearchSpace,
@@ -333,5 +346,6 @@ __all__ = [
     "run_search",
     "sobol_points",
     "trials_for_top_fraction",
+    "width_as_hidden",
     "zoom",
 ]

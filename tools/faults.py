@@ -355,6 +355,157 @@ def _early_stopping_ignored() -> None:
     rules.BestEpoch.should_stop = property(lambda self: False)  # type: ignore[assignment]
 
 
+# --------------------------------------------------------------------------- search spaces
+
+
+def _twin(dim: Any, **changes: Any) -> Any:
+    """A copy of a frozen ``Float``/``Int`` with some fields changed and no validation
+    (a bug does not check that its wrong scale suits the bounds)."""
+    twin = object.__new__(type(dim))
+    for key in ("low", "high", "scale"):
+        object.__setattr__(twin, key, changes.get(key, getattr(dim, key)))
+    return twin
+
+
+def _read_scales_as(mapping: dict[str, str], int_too: bool = False) -> None:
+    """``Float`` (and with ``int_too`` ``Int``) map the unit interval as if each scale
+    ``s`` were ``mapping.get(s, s)``: a mix-up in the code that picks the scale."""
+    import hpcourse.space as space
+
+    classes = (space.Float, space.Int) if int_too else (space.Float,)
+    for cls in classes:
+        for method in ("from_unit", "to_unit"):
+            original = getattr(cls, method)
+
+            def patched(self: Any, u: Any, _original: Any = original) -> Any:
+                wrong = mapping.get(self.scale, self.scale)
+                if wrong != self.scale and not (wrong == "log" and self.low <= 0):
+                    self = _twin(self, scale=wrong)
+                return _original(self, u)
+
+            setattr(cls, method, patched)
+
+
+def _log_scale_ignored() -> None:
+    import hpcourse.space as space
+
+    _read_scales_as({"log": "linear"}, int_too=True)
+    _rebind(space, "log_uniform", lambda low, high, n, rng: space.uniform(low, high, n, rng))
+
+
+def _one_minus_log_ignored() -> None:
+    import hpcourse.space as space
+
+    _read_scales_as({"one_minus_log": "linear"})
+    _rebind(
+        space, "one_minus_log_uniform", lambda low, high, n, rng: space.uniform(low, high, n, rng)
+    )
+
+
+def _scales_swapped() -> None:
+    import hpcourse.space as space
+
+    _read_scales_as({"linear": "log", "log": "linear"})
+    uniform, log_uniform = space.uniform, space.log_uniform
+
+    def swapped_uniform(low: float, high: float, n: int, rng: Any) -> Any:
+        return log_uniform(low, high, n, rng) if low > 0 else uniform(low, high, n, rng)
+
+    _rebind(space, "uniform", swapped_uniform)
+    _rebind(space, "log_uniform", lambda low, high, n, rng: uniform(low, high, n, rng))
+
+
+def _int_high_excluded() -> None:
+    import hpcourse.space as space
+
+    original = space.Int.from_unit
+
+    def from_unit(self: Any, u: Any) -> Any:  # as with rng.integers(low, high): high never drawn
+        return original(_twin(self, high=self.high - 1) if self.high > self.low else self, u)
+
+    space.Int.from_unit = from_unit  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _random_is_grid() -> None:
+    import numpy as np
+
+    import hpcourse.search as search
+
+    original = search.random_points
+
+    def random_points(space: Any, n: int, seed: int | None = None) -> Any:
+        # as if "random" search drew cells of a k-per-axis grid and tried their centres
+        unit = np.clip(space.to_unit(original(space, n, seed)), 0, 1)
+        k = max(2, round(n ** (1 / len(space))))
+        return space.from_unit((np.minimum(np.floor(unit * k), k - 1) + 0.5) / k)
+
+    _rebind(search, "random_points", random_points)
+
+
+def _search_seed_ignored() -> None:
+    import hpcourse.search as search
+
+    for name in ("random_points", "sobol_points"):
+        original = getattr(search, name)
+
+        def patched(space: Any, n: int, seed: int | None = None, _original: Any = original) -> Any:
+            return _original(space, n, 0)
+
+        _rebind(search, name, patched)
+
+
+def _sobol_is_random() -> None:
+    import hpcourse.search as search
+
+    def sobol_points(space: Any, n: int, seed: int | None = None) -> Any:
+        return search.random_points(space, n, seed)  # a silent fallback to plain random
+
+    _rebind(search, "sobol_points", sobol_points)
+
+
+def _zoom_ignores_scale() -> None:
+    import hpcourse.space as space
+
+    def narrowed(self: Any, lo_unit: float, hi_unit: float) -> Any:
+        # unit positions read as fractions of the *values*, whatever the scale
+        lo = self.low + lo_unit * (self.high - self.low)
+        hi = self.low + hi_unit * (self.high - self.low)
+        return space.Float(min(lo, hi), max(lo, hi), self.scale)
+
+    space.Float.narrowed = narrowed  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- halving and PBT
+
+
+def _halving_keeps_worst() -> None:
+    import hpcourse.halving as halving
+
+    original = halving.Population
+
+    class KeepsWorst(original):  # type: ignore[misc,valid-type]
+        """Successive halving's ranking read the wrong way round: at each rung, as many
+        members are stopped as asked, but the best ones, so the worst 1/eta go on."""
+
+        def stop(self, indices: Any) -> None:
+            ranked = sorted(self.alive, key=lambda i: self.members[i].history.val_loss[-1])
+            super().stop(ranked[: len(list(indices))])
+
+    halving.Population = KeepsWorst  # type: ignore[misc]
+
+
+def _pbt_exploit_ignored() -> None:
+    import hpcourse.population as population
+
+    def copy_member(self: Any, source: int, target: int) -> None:
+        return None  # the overwritten member keeps its own weights and optimizer state
+
+    population.Population.copy_member = copy_member  # type: ignore[method-assign]
+
+
 FAULTS: dict[str, Fault] = {
     fault.name: fault
     for fault in [
@@ -414,6 +565,52 @@ FAULTS: dict[str, Fault] = {
             "early_stopping_ignored",
             "patience never stops a run",
             _early_stopping_ignored,
+        ),
+        Fault(
+            "log_scale_ignored",
+            "a log-scale Float or Int (and log_uniform) samples linearly between its bounds",
+            _log_scale_ignored,
+        ),
+        Fault(
+            "one_minus_log_ignored",
+            "a one-minus-log Float (and one_minus_log_uniform) samples beta linearly",
+            _one_minus_log_ignored,
+        ),
+        Fault(
+            "scales_swapped",
+            "a Float's linear and log scales are swapped (uniform and log_uniform too)",
+            _scales_swapped,
+        ),
+        Fault(
+            "int_high_excluded",
+            "an Int never draws its upper bound, as rng.integers(low, high) would not",
+            _int_high_excluded,
+        ),
+        Fault(
+            "random_is_grid",
+            "random search snaps its trials to a grid of about n ** (1/d) values per axis",
+            _random_is_grid,
+        ),
+        Fault(
+            "search_seed_ignored",
+            "random and Sobol proposals are drawn with seed 0, whatever seed is asked",
+            _search_seed_ignored,
+        ),
+        Fault("sobol_is_random", "Sobol proposals are plain random points", _sobol_is_random),
+        Fault(
+            "zoom_ignores_scale",
+            "coarse-to-fine narrows every Float linearly in its values, even on a log scale",
+            _zoom_ignores_scale,
+        ),
+        Fault(
+            "halving_keeps_worst",
+            "successive halving keeps the worst 1/eta of each rung instead of the best",
+            _halving_keeps_worst,
+        ),
+        Fault(
+            "pbt_exploit_ignored",
+            "PBT's exploit copies nothing: an overwritten member keeps its own weights",
+            _pbt_exploit_ignored,
         ),
     ]
 }
