@@ -1,13 +1,15 @@
-"""Benchmark: one sweep of 64 configurations, done four ways, side by side.
+"""Benchmark: one sweep of 64 configurations, done five ways, side by side.
 
 The sweep: digits, MLP 64-128-10, plain SGD, batch 32, 10 epochs, lr drawn log-uniformly
-from 1e-3..1 (seeded, the same 64 for every way). The four ways:
+from 1e-3..1 (seeded, the same 64 for every way). The ways:
 
 1. tutorial style: a DataLoader loop, one model at a time, PyTorch's default threads;
 2. the same tutorial objective driven by Optuna's RandomSampler (what a user would pick
    instead of writing the loop; Optuna's per-trial overhead included), same 64 lrs;
 3. ``hpcourse.train`` one model at a time;
-4. the population engine (``train_many(engine="population")``): all 64 at once.
+4. the population engine (``train_many(engine="population")``): all 64 at once, on one
+   thread (its default: reproducible, and safe on a busy machine);
+5. the same with ``threads="auto"``: every idle core, as the tutorial loop uses.
 
 Methods are interleaved over repeats and timed by median, so a busy machine slows them
 alike. We print the times, the ratios, the best lr and validation accuracy of each way
@@ -108,6 +110,13 @@ def population(cfgs: list[hp.TrainConfig], data: hp.Dataset) -> list[float]:
     return [h.final_val_acc for h in runs]
 
 
+def population_all_cores(cfgs: list[hp.TrainConfig], data: hp.Dataset) -> list[float]:
+    from hpcourse.population import train_population
+
+    runs = train_population(cfgs, data, progress=False, threads="auto")
+    return [h.final_val_acc for h in runs]
+
+
 def sweep_flops(n_models: int, data: hp.Dataset) -> float:
     """Multiply-adds x 2 of the sweep: forward + backward (3x forward) on every training
     example every epoch, plus the forward passes of the per-epoch evaluation."""
@@ -148,6 +157,7 @@ def main() -> None:
         "tutorial loop driven by Optuna RandomSampler": with_optuna,
         "hpcourse.train, one at a time": one_at_a_time,
         "hpcourse population (all at once)": population,
+        "hpcourse population, threads='auto' (idle cores)": population_all_cores,
     }
     population(cfgs[:4], data)  # warm-up
     times: dict[str, list[float]] = {name: [] for name in ways}

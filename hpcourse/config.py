@@ -52,11 +52,12 @@ class TrainConfig:
     Optimizer and training: ``lr``, ``batch_size``, ``epochs``, ``optimizer``
     (``"sgd"``, ``"momentum"`` = SGD with momentum, ``"adam"``, ``"adamw"``),
     ``momentum``, ``nesterov``, ``betas``, ``eps``, ``weight_decay``, ``schedule``
-    (``"constant"``, ``"step"``, ``"cosine"``, ``"onecycle"``) with ``warmup_epochs``,
-    ``step_epochs`` and ``gamma``; ``grad_clip`` (``None`` = off) rescales any gradient
-    whose norm exceeds it; early stopping with ``patience`` (``None`` = off) and
-    ``min_delta``; ``restore_best`` puts back the weights of the epoch with the lowest
-    validation loss.
+    (``"constant"``, ``"step"``, ``"exponential"``, ``"cosine"``, ``"wsd"``,
+    ``"onecycle"``) with ``warmup_epochs``, ``step_epochs``, ``gamma`` and (for
+    warmup-stable-decay) ``decay_epochs`` (None = the last fifth of training);
+    ``grad_clip`` (``None`` = off) rescales any gradient whose norm exceeds it; early
+    stopping with ``patience`` (``None`` = off) and ``min_delta``; ``restore_best`` puts
+    back the weights of the epoch with the lowest validation loss.
 
     Model: ``hidden`` (width of each hidden layer; its length is the depth),
     ``activation``, ``dropout``.
@@ -88,6 +89,7 @@ class TrainConfig:
     warmup_epochs: int = field(default=0, metadata=_search(Int(0, 5)))
     step_epochs: int = 10
     gamma: float = field(default=0.1, metadata=_search(Float(0.01, 0.5, "log")))
+    decay_epochs: int | None = None
     grad_clip: float | None = field(default=None, metadata=_search(Float(0.1, 10.0, "log")))
     patience: int | None = None
     min_delta: float = 0.0
@@ -129,6 +131,19 @@ class TrainConfig:
             raise ValueError(
                 f"warmup_epochs={self.warmup_epochs!r} is not allowed with schedule='onecycle': "
                 "warmup_epochs must be 0 there (1cycle has its own warm-up phase)."
+            )
+        if self.decay_epochs is not None:
+            if self.schedule != "wsd":
+                raise ValueError(
+                    f"decay_epochs={self.decay_epochs!r} is not allowed with schedule="
+                    f"{self.schedule!r}: decay_epochs belongs to schedule='wsd'."
+                )
+            check_number(
+                "decay_epochs",
+                self.decay_epochs,
+                low=1,
+                high=max(self.epochs - self.warmup_epochs, 1),
+                integer=True,
             )
         if self.grad_clip is not None:
             check_number("grad_clip", self.grad_clip, low=0, low_open=True)

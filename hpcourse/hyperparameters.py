@@ -40,6 +40,7 @@ CONFIG_FAMILIES: dict[str, str] = {
             "warmup_epochs",
             "step_epochs",
             "gamma",
+            "decay_epochs",
             "grad_clip",
             "patience",
             "min_delta",

@@ -178,6 +178,7 @@ def lr_at(config: TrainConfig, step: int, steps_per_epoch: int) -> float:
         warmup_steps=config.warmup_epochs * steps_per_epoch,
         step_size=config.step_epochs * steps_per_epoch,
         gamma=config.gamma,
+        decay_steps=None if config.decay_epochs is None else config.decay_epochs * steps_per_epoch,
     )
 
 

@@ -6,8 +6,14 @@ easy to plot, to test against ``torch.optim.lr_scheduler`` and to reason about.
 
 * ``constant``: factor 1 throughout.
 * ``step``: multiply by ``gamma`` every ``step_size`` steps (like ``StepLR``).
+* ``exponential``: multiply by ``gamma`` every ``step_size`` steps, smoothly (like
+  ``ExponentialLR`` stepped every step with ``gamma ** (1 / step_size)``).
 * ``cosine``: half a cosine from 1 down to 0 over training (like ``CosineAnnealingLR``
   with ``eta_min=0``).
+* ``wsd`` (warmup-stable-decay): after the warmup, hold the base lr, then fall linearly to
+  0 over the last ``decay_steps`` (default: the last fifth of training). Used for large
+  language models because the stable phase can be extended without retraining; only the
+  short decay has to be rerun.
 * ``onecycle``: the 1cycle policy (Smith & Topin 2019, like ``OneCycleLR`` with its
   defaults): over the first 30% of the steps the lr rises along half a cosine from
   ``1/25`` of the base lr (the peak) to the peak, then falls along half a cosine to
@@ -33,7 +39,10 @@ import numpy as np
 
 from hpcourse.validation import check_choice, check_number
 
-SCHEDULES = ("constant", "step", "cosine", "onecycle")
+SCHEDULES = ("constant", "step", "exponential", "cosine", "wsd", "onecycle")
+
+#: Share of training that warmup-stable-decay spends decaying, unless told otherwise.
+WSD_DECAY_FRACTION = 0.2
 
 # The 1cycle policy's shape, as in torch's OneCycleLR defaults.
 ONECYCLE_PCT_START = 0.3
@@ -49,6 +58,7 @@ def lr_factor(
     warmup_steps: int = 0,
     step_size: int = 1,
     gamma: float = 0.1,
+    decay_steps: int | None = None,
 ) -> float:
     """The multiplier of the base learning rate at ``step`` (0-based) of ``total_steps``.
 
@@ -60,6 +70,10 @@ def lr_factor(
     [0.5, 1.0, 1.0, 1.0]
     >>> [round(lr_factor("onecycle", s, 10), 3) for s in (0, 2, 9)]  # start, peak, end
     [0.04, 1.0, 0.0]
+    >>> [lr_factor("exponential", s, 5, step_size=2, gamma=0.25) for s in range(5)]
+    [1.0, 0.5, 0.25, 0.125, 0.0625]
+    >>> [lr_factor("wsd", s, 10, decay_steps=4) for s in range(10)]
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
     """
     check_choice("schedule", schedule, SCHEDULES)
     check_number("total_steps", total_steps, low=1, integer=True)
@@ -77,12 +91,19 @@ def lr_factor(
     t = step - warmup_steps
     if schedule == "constant":
         return 1.0
-    if schedule == "step":
+    if schedule in ("step", "exponential"):
         check_number("step_size", step_size, low=1, integer=True)
         check_number("gamma", gamma, low=0, high=1, low_open=True)
-        return gamma ** (t // step_size)
-    decay_steps = max(total_steps - warmup_steps, 1)
-    return 0.5 * (1.0 + math.cos(math.pi * min(t, decay_steps) / decay_steps))
+        return gamma ** (t // step_size) if schedule == "step" else gamma ** (t / step_size)
+    if schedule == "wsd":
+        after_warmup = total_steps - warmup_steps
+        if decay_steps is None:
+            decay_steps = max(1, round(WSD_DECAY_FRACTION * after_warmup))
+        check_number("decay_steps", decay_steps, low=1, high=max(after_warmup, 1), integer=True)
+        into_decay = step - (total_steps - decay_steps)  # the last step reaches exactly 0
+        return 1.0 if into_decay < 0 else 1.0 - (into_decay + 1) / decay_steps
+    span = max(total_steps - warmup_steps, 1)
+    return 0.5 * (1.0 + math.cos(math.pi * min(t, span) / span))
 
 
 def _cosine_between(start: float, end: float, fraction: float) -> float:
@@ -108,13 +129,20 @@ def lr_curve(
     warmup_steps: int = 0,
     step_size: int = 1,
     gamma: float = 0.1,
+    decay_steps: int | None = None,
 ) -> list[float]:
     """The learning rate at every step, ready to plot."""
     check_number("base_lr", base_lr, low=0, low_open=True)
     return [
         base_lr
         * lr_factor(
-            schedule, s, total_steps, warmup_steps=warmup_steps, step_size=step_size, gamma=gamma
+            schedule,
+            s,
+            total_steps,
+            warmup_steps=warmup_steps,
+            step_size=step_size,
+            gamma=gamma,
+            decay_steps=decay_steps,
         )
         for s in range(total_steps)
     ]

@@ -24,7 +24,7 @@ def test_benchmark_script_prints_its_figures_as_json():
     assert abs(result["tutorial_val_acc"] - result["hpcourse_val_acc"]) < 0.03
 
 
-def test_sweep_benchmark_reports_four_ways_and_the_peak_share():
+def test_sweep_benchmark_reports_five_ways_and_the_peak_share():
     out = subprocess.run(
         [
             sys.executable,
@@ -40,7 +40,7 @@ def test_sweep_benchmark_reports_four_ways_and_the_peak_share():
         timeout=600,
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    assert len(result["seconds"]) == 4 and 0 < result["peak_share"] < 1.5
+    assert len(result["seconds"]) == 5 and 0 < result["peak_share"] < 1.5
     population = result["seconds"]["hpcourse population (all at once)"]
     for name, seconds in result["seconds"].items():
         assert abs(result["vs_population"][name] - seconds / population) < 1e-9

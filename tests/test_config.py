@@ -93,3 +93,19 @@ def test_config_module_imports_no_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", "config/results/rules/seeding must not import torch"
+
+
+def test_decay_epochs_belongs_to_wsd_and_fits_the_run():
+    assert hp.TrainConfig(schedule="wsd", epochs=10, decay_epochs=3).decay_epochs == 3
+    with pytest.raises(ValueError, match="decay_epochs=3 is not allowed with schedule='cosine'"):
+        hp.TrainConfig(schedule="cosine", decay_epochs=3)
+    with pytest.raises(ValueError, match=r"decay_epochs=9 is not allowed: .* in \[1, 8\]"):
+        hp.TrainConfig(schedule="wsd", epochs=10, warmup_epochs=2, decay_epochs=9)
+
+
+def test_wsd_run_holds_then_decays_to_zero():
+    data = hp.load_dataset("digits")
+    h = hp.train({"schedule": "wsd", "epochs": 5, "decay_epochs": 2, "lr": 0.1}, data)
+    spe = h.steps_per_epoch
+    assert h.step_lr[: 3 * spe] == [0.1] * (3 * spe)
+    assert h.step_lr[-1] == 0.0 and h.step_lr[3 * spe] < 0.1

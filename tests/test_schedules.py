@@ -93,6 +93,38 @@ def test_onecycle_equals_torch_onecyclelr(steps):
     assert ours[0] == pytest.approx(BASE_LR / 25)
 
 
+@pytest.mark.parametrize(("step_size", "gamma", "steps"), [(1, 0.9, 10), (20, 0.1, 100)])
+def test_exponential_schedule_equals_torch_exponentiallr(step_size, gamma, steps):
+    ours = lr_curve("exponential", BASE_LR, steps, step_size=step_size, gamma=gamma)
+    per_step = gamma ** (1 / step_size)
+    theirs = torch_lrs(lambda o: torch.optim.lr_scheduler.ExponentialLR(o, per_step), steps)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("warmup", "decay", "steps"), [(0, 4, 10), (3, 5, 20), (2, 1, 8)])
+def test_wsd_equals_torch_warmup_constant_then_linear_decay(warmup, decay, steps):
+    ours = lr_curve("wsd", BASE_LR, steps, warmup_steps=warmup, decay_steps=decay)
+    sched = torch.optim.lr_scheduler
+    stable = steps - warmup - decay
+
+    def make(o):
+        parts = []
+        if warmup:
+            parts.append(
+                sched.LinearLR(o, start_factor=1 / warmup, end_factor=1.0, total_iters=warmup - 1)
+            )
+        parts.append(sched.ConstantLR(o, factor=1.0, total_iters=stable))
+        parts.append(
+            sched.LambdaLR(o, lambda k: max(0.0, 1 - (k + 1) / decay))  # noqa: B023
+        )
+        starts = [warmup, warmup + stable] if warmup else [stable]
+        return sched.SequentialLR(o, parts, milestones=starts)
+
+    theirs = torch_lrs(make, steps)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+    assert ours[-1] == 0.0 and ours[warmup] == pytest.approx(BASE_LR)
+
+
 def test_exponential_lrs_is_geometric_from_min_to_max():
     lrs = exponential_lrs(1e-6, 10.0, 71)
     assert lrs[0] == pytest.approx(1e-6) and lrs[-1] == 10.0
