@@ -105,8 +105,12 @@ def mlp_gradients(
     x: torch.Tensor,
     y: torch.Tensor,
     masks: list[torch.Tensor] | None = None,
+    output_scale: float = 1.0,
 ) -> float:
     """Forward and backward pass of mean cross-entropy; fills ``.grad``, returns the loss.
+
+    ``output_scale`` multiplies the last layer's output (the MLP's ``output_scale``, used
+    by muP); the gradient flows back through the same factor.
 
     ``masks`` (one 0/1 tensor per hidden layer) fixes the dropout pattern, for tests;
     by default masks are drawn from PyTorch's global generator, like ``nn.Dropout``.
@@ -120,7 +124,7 @@ def mlp_gradients(
         inputs.append(h)
         a = torch.addmm(layer.bias, h, layer.weight.t())
         if i == len(layers) - 1:
-            logits = a
+            logits = a * output_scale if output_scale != 1.0 else a
             break
         assert activation is not None  # an MLP with a hidden layer has an activation
         h = _activate(activation, a)
@@ -138,7 +142,7 @@ def mlp_gradients(
     loss = F.nll_loss(logp, y)
     g = logp.exp_()  # softmax, in place: logp is not needed any more
     g[torch.arange(len(y)), y] -= 1
-    g.div_(len(y))
+    g.div_(len(y) / output_scale)
     for i in range(len(layers) - 1, -1, -1):
         layer = layers[i]
         layer.weight.grad = g.t() @ inputs[i]

@@ -60,7 +60,11 @@ class TrainConfig:
     back the weights of the epoch with the lowest validation loss.
 
     Model: ``hidden`` (width of each hidden layer; its length is the depth),
-    ``activation``, ``dropout``.
+    ``activation``, ``dropout``; ``mup_base_width`` (None = the standard
+    parameterization) switches to a simple muP (Yang et al. 2022) for Adam: relative to a
+    model of that width, the readout starts at zero and its output is divided by
+    ``width / base``, and the hidden-to-hidden layers' learning rate is divided by it too,
+    so that (ideally) the best learning rate stays put as the model widens.
 
     Reproducibility and speed (not hyperparameters of the result): ``seed`` (initial
     weights, shuffle order and dropout masks; by default the course's seed, see
@@ -97,6 +101,7 @@ class TrainConfig:
     hidden: tuple[int, ...] = (128,)
     activation: str = field(default="relu", metadata=_search(Choice(ACTIVATIONS)))
     dropout: float = field(default=0.0, metadata=_search(Float(0.0, 0.6)))
+    mup_base_width: int | None = None
     shuffle: bool = True
     seed: int = field(default_factory=course_seed)
     threads: int = 1
@@ -153,6 +158,14 @@ class TrainConfig:
         check_bool("restore_best", self.restore_best)
         check_bool("shuffle", self.shuffle)
         check_model_hyperparameters(self.hidden, self.activation, self.dropout)
+        if self.mup_base_width is not None:
+            check_number("mup_base_width", self.mup_base_width, low=1, integer=True)
+            if self.optimizer not in ("adam", "adamw") or not self.hidden:
+                raise ValueError(
+                    f"mup_base_width={self.mup_base_width!r} is not allowed with optimizer="
+                    f"{self.optimizer!r} and hidden={list(self.hidden)}: the muP recipe here is "
+                    "for Adam/AdamW and a model with at least one hidden layer."
+                )
         check_number("seed", self.seed, low=0, integer=True)
         check_number("threads", self.threads, low=1, integer=True)
         check_number("diverge_factor", self.diverge_factor, low=1, low_open=True)

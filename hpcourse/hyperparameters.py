@@ -49,7 +49,7 @@ CONFIG_FAMILIES: dict[str, str] = {
         ),
         "optimizer/training",
     ),
-    **dict.fromkeys(("hidden", "activation", "dropout"), "model"),
+    **dict.fromkeys(("hidden", "activation", "dropout", "mup_base_width"), "model"),
     **dict.fromkeys(("seed", "threads", "diverge_factor", "tags"), "not tuned"),
 }
 

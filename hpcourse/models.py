@@ -30,6 +30,8 @@ class MLP(nn.Sequential):
 
     ``hidden=[]`` gives plain multinomial logistic regression (one linear layer),
     which is handy as the "too small" model when demonstrating underfitting.
+    ``output_scale`` multiplies the last layer's output (1 in the standard
+    parameterization; ``base / width`` under muP, see :func:`hpcourse.runs.build_model`).
 
     >>> model = MLP(64, [128], 10)
     >>> sum(p.numel() for p in model.parameters())  # (64*128 + 128) + (128*10 + 10)
@@ -43,8 +45,10 @@ class MLP(nn.Sequential):
         n_outputs: int,
         activation: str = "relu",
         dropout: float = 0.0,
+        output_scale: float = 1.0,
     ) -> None:
         check_number("n_inputs", n_inputs, low=1, integer=True)
+        check_number("output_scale", output_scale, low=0, low_open=True)
         check_number("n_outputs", n_outputs, low=1, integer=True)
         check_model_hyperparameters(hidden, activation, dropout)
         layers: list[nn.Module] = []
@@ -56,6 +60,11 @@ class MLP(nn.Sequential):
             width = h
         layers.append(nn.Linear(width, n_outputs))
         super().__init__(*layers)
+        self.output_scale = float(output_scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().forward(x)
+        return out * self.output_scale if self.output_scale != 1.0 else out
 
 
 def count_parameters(model: nn.Module) -> pd.DataFrame:

@@ -62,8 +62,15 @@ _EVAL_ELEMENTS = 1 << 22
 
 
 def population_key(config: TrainConfig) -> tuple[Any, ...]:
-    """What members of one population must share: architecture, batch size, optimizer family."""
-    return (config.hidden, config.activation, config.batch_size, FAMILIES[config.optimizer])
+    """What members of one population must share: architecture (with its parameterization),
+    batch size, optimizer family."""
+    return (
+        config.hidden,
+        config.activation,
+        config.batch_size,
+        FAMILIES[config.optimizer],
+        config.mup_base_width,
+    )
 
 
 @dataclass
@@ -176,6 +183,7 @@ def _forward_backward(
     generators: list[torch.Generator],
     x: torch.Tensor,
     y: torch.Tensor,
+    output_scale: float = 1.0,
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Mean cross-entropy of each member on its own batch ``x[k], y[k]`` and its gradients.
 
@@ -197,7 +205,7 @@ def _forward_backward(
         inputs.append(h)
         a = torch.baddbmm(state.biases[i].unsqueeze(2), state.weights[i], h)
         if i == n_layers - 1:
-            logits = a  # (K, classes, B)
+            logits = a * output_scale if output_scale != 1.0 else a  # (K, classes, B)
             break
         # ReLU's derivative can be read off its output, so it may overwrite its input
         h = a.clamp_min_(0) if activation == "relu" else _activate(activation, a)
@@ -218,7 +226,7 @@ def _forward_backward(
     loss = -logp.gather(1, labels).squeeze(1).mean(dim=1)
     g = logp.exp_()
     g.scatter_add_(1, labels, torch.full((K, 1, B), -1.0))
-    g.div_(B)
+    g.div_(B / output_scale)
     grads_w: list[torch.Tensor] = [torch.empty(0)] * n_layers
     grads_b: list[torch.Tensor] = [torch.empty(0)] * n_layers
     for i in range(n_layers - 1, -1, -1):
@@ -250,7 +258,12 @@ def _view(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 def _sgd_step(
-    state: _State, grads: list[torch.Tensor], lr: torch.Tensor, s: _Settings, first: bool
+    state: _State,
+    grads: list[torch.Tensor],
+    lr: torch.Tensor,
+    s: _Settings,
+    first: bool,
+    scales: Sequence[float],
 ) -> None:
     """``torch.optim.SGD`` (weight decay added to the gradient, momentum buffer started at
     the first gradient, Nesterov optional), one member per slice.
@@ -274,24 +287,30 @@ def _sgd_step(
             step = (
                 torch.where(_view(s.nesterov, p) > 0, d + mom * buf, buf) if any_nesterov else buf
             )
-        p.addcmul_(step, _view(neg_lr, p))
+        p.addcmul_(step, _view(neg_lr if scales[i] == 1.0 else neg_lr * scales[i], p))
 
 
 def _adam_step(
-    state: _State, grads: list[torch.Tensor], lr: torch.Tensor, s: _Settings, t: int
+    state: _State,
+    grads: list[torch.Tensor],
+    lr: torch.Tensor,
+    s: _Settings,
+    t: int,
+    scales: Sequence[float],
 ) -> None:
     """``torch.optim.Adam`` (L2 added to the gradient) or ``AdamW`` (decoupled decay),
-    with bias correction, one member per slice."""
+    with bias correction, one member per slice; parameter tensor ``i`` runs at
+    ``lr * scales[i]`` (its param group's ``lr_scale``)."""
     any_wd = bool((s.weight_decay != 0).any())
     decoupled = s.decoupled > 0
     coupled_wd = s.weight_decay * (~decoupled)
-    decay = 1 - lr * s.weight_decay * decoupled  # 1 for Adam members
     bc1, bc2_sqrt = 1 - s.beta1**t, (1 - s.beta2**t).sqrt()
-    step_size = -lr / bc1
     for i, (p, g) in enumerate(zip(state.params(), grads, strict=True)):
+        lr_i = lr if scales[i] == 1.0 else lr * scales[i]
+        step_size = -lr_i / bc1
         if any_wd:
             g.addcmul_(_view(coupled_wd, p), p)
-            p.mul_(_view(decay, p))
+            p.mul_(_view(1 - lr_i * s.weight_decay * decoupled, p))  # 1 for Adam members
         if t == 1:
             state.buffers.append(torch.zeros_like(p))
             state.squares.append(torch.zeros_like(p))
@@ -304,7 +323,7 @@ def _adam_step(
 
 @torch.inference_mode()
 def _evaluate(
-    state: _State, activation: str, x: torch.Tensor, y: torch.Tensor
+    state: _State, activation: str, x: torch.Tensor, y: torch.Tensor, output_scale: float = 1.0
 ) -> tuple[list[float], list[float]]:
     """Mean loss and accuracy of every member on the shared ``(x, y)``, dropout off.
 
@@ -324,6 +343,8 @@ def _evaluate(
         for i in range(1, len(state.weights)):
             h = h.clamp_min_(0) if activation == "relu" else _activate(activation, h)
             h = torch.baddbmm(state.biases[i][sl, :, None], state.weights[i][sl], h)
+        if output_scale != 1.0:
+            h = h * output_scale
         logp = h.log_softmax(dim=1)
         nll = -logp.gather(1, y.expand(h.shape[0], 1, n)).squeeze(1)
         losses += (nll.double().sum(dim=1) / n).tolist()
@@ -369,8 +390,20 @@ def train_population(
     return population.finish()
 
 
-def _setup_members(configs: list[TrainConfig], data: Dataset) -> tuple[list[_Member], _State]:
+@dataclass
+class _Shape:
+    """What every member shares besides the architecture: the scale of the readout's
+    output and each parameter tensor's lr scale (both 1 unless muP), in ``_State`` order."""
+
+    output_scale: float
+    lr_scales: list[float]
+
+
+def _setup_members(
+    configs: list[TrainConfig], data: Dataset
+) -> tuple[list[_Member], _State, _Shape]:
     members, models = [], []
+    shape: _Shape | None = None
     for index, config in enumerate(configs):
         with prepare_run(config, data) as run:  # the single-run set-up, member by member
             model = run.model
@@ -394,6 +427,18 @@ def _setup_members(configs: list[TrainConfig], data: Dataset) -> tuple[list[_Mem
                     best=BestEpoch(math.inf),  # replaced once epoch 0 is measured
                 )
             )
+            if shape is None:  # read off the single-run set-up: its optimizer's groups
+                scale_of = {
+                    id(p): g.get("lr_scale", 1.0)
+                    for g in run.optimizer.param_groups
+                    for p in g["params"]
+                }
+                first = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+                ordered = [layer.weight for layer in first] + [layer.bias for layer in first]
+                shape = _Shape(
+                    float(getattr(model, "output_scale", 1.0)),
+                    [scale_of[id(p)] for p in ordered],
+                )
         models.append(model)
     linears = [[m for m in model.modules() if isinstance(m, torch.nn.Linear)] for model in models]
     weights = [
@@ -403,13 +448,21 @@ def _setup_members(configs: list[TrainConfig], data: Dataset) -> tuple[list[_Mem
     n_params = sum(p.numel() for p in models[0].parameters())
     for m in members:
         m.history.n_params = n_params
-    return members, _State(weights, biases)
+    assert shape is not None
+    return members, _State(weights, biases), shape
 
 
-def _record(members: list[_Member], state: _State, data: Dataset, epoch: int, share: float) -> None:
+def _record(
+    members: list[_Member],
+    state: _State,
+    data: Dataset,
+    epoch: int,
+    share: float,
+    output_scale: float = 1.0,
+) -> None:
     activation = members[0].config.activation
-    train_loss, train_acc = _evaluate(state, activation, data.x_train, data.y_train)
-    val_loss, val_acc = _evaluate(state, activation, data.x_val, data.y_val)
+    train_loss, train_acc = _evaluate(state, activation, data.x_train, data.y_train, output_scale)
+    val_loss, val_acc = _evaluate(state, activation, data.x_val, data.y_val, output_scale)
     for k, m in enumerate(members):
         h = m.history
         h.epoch.append(epoch)
@@ -494,9 +547,10 @@ class Population:
         self.n = len(data.y_train)
         self.steps_per_epoch = math.ceil(self.n / self.batch_size)
         with torch_threads(self.threads):
-            self.members, self.state = _setup_members(checked, data)
+            self.members, self.state, shape = _setup_members(checked, data)
+            self.output_scale, self.lr_scales = shape.output_scale, shape.lr_scales
             self.settings = optimizer_settings(checked)
-            _record(self.members, self.state, data, 0, 0.0)
+            _record(self.members, self.state, data, 0, 0.0, self.output_scale)
         for k, m in enumerate(self.members):
             m.best = BestEpoch(
                 m.history.val_loss[0], min_delta=m.config.min_delta, patience=m.config.patience
@@ -619,6 +673,7 @@ class Population:
                 [m.dropout for m in team],
                 x[idx],
                 y[idx],
+                self.output_scale,
             )
             norms = (
                 _clip(grads, self.settings)
@@ -626,9 +681,9 @@ class Population:
                 else None
             )
             if self.family == "sgd":
-                _sgd_step(self.state, grads, lr, self.settings, first=self.step == 0)
+                _sgd_step(self.state, grads, lr, self.settings, self.step == 0, self.lr_scales)
             else:
-                _adam_step(self.state, grads, lr, self.settings, t=self.step + 1)
+                _adam_step(self.state, grads, lr, self.settings, self.step + 1, self.lr_scales)
             self.step += 1
             values, lrs = loss.tolist(), lr.view(-1).tolist()
             norm_list = norms.tolist() if norms is not None else None
@@ -651,7 +706,8 @@ class Population:
                 if not self.alive:
                     return
         team = [self.members[i] for i in self.alive]
-        _record(team, self.state, data, epoch, (time.perf_counter() - t0) / len(team))
+        seconds = (time.perf_counter() - t0) / len(team)
+        _record(team, self.state, data, epoch, seconds, self.output_scale)
         self.epoch = epoch
         gone = []
         for k, m in enumerate(team):

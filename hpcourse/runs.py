@@ -124,16 +124,56 @@ def run_scope(seed: int, threads: int | None = None) -> Iterator[None]:
 def build_model(config: TrainConfig, data: Dataset) -> nn.Module:
     """The MLP the config describes, sized for the dataset, initialised from ``config.seed``.
 
-    Same config, same initial weights, and the global generator is left as it was.
+    Same config, same initial weights, and the global generator is left as it was. Under
+    muP (``config.mup_base_width``) the readout layer starts at zero and its output is
+    multiplied by ``base / width``: a wider model's logits then grow no faster in training
+    than a narrower one's.
     """
+    scale = 1.0 if config.mup_base_width is None else config.mup_base_width / max(config.hidden)
     with run_scope(config.seed):
-        return MLP(
-            data.n_features, config.hidden, data.n_classes, config.activation, config.dropout
+        model = MLP(
+            data.n_features,
+            config.hidden,
+            data.n_classes,
+            config.activation,
+            config.dropout,
+            output_scale=scale,
         )
+    if config.mup_base_width is not None:
+        readout = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+        with torch.no_grad():
+            readout.weight.zero_()
+            readout.bias.zero_()
+    return model
 
 
-def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+def param_groups(config: TrainConfig, model: nn.Module) -> list[dict[str, Any]]:
+    """The model's parameters in groups, each with an ``lr_scale`` (its lr = lr x scale).
+
+    One group in the standard parameterization. Under muP the hidden-to-hidden layers get
+    their own group with ``lr_scale = base / width`` (Adam's updates have a fixed size per
+    weight, so a layer with ``width`` inputs would otherwise change its outputs ``width``
+    times as much). The group with scale 1 is always first.
+    """
+    params = list(model.parameters())
+    if config.mup_base_width is None or not isinstance(model, MLP):
+        return [{"params": params, "lr_scale": 1.0}]
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    inner = [p for layer in linears[1:-1] for p in layer.parameters()]
+    outer = [p for p in params if all(p is not q for q in inner)]
+    groups = [{"params": outer, "lr_scale": 1.0}]
+    if inner:
+        groups.append({"params": inner, "lr_scale": config.mup_base_width / max(config.hidden)})
+    return groups
+
+
+def make_optimizer(
+    config: TrainConfig, params: Iterable[nn.Parameter] | list[dict[str, Any]]
+) -> torch.optim.Optimizer:
     """The torch optimizer named by ``config.optimizer`` with the config's settings.
+
+    ``params`` are parameters, or groups from :func:`param_groups` (each group's lr is
+    ``config.lr`` times its ``lr_scale``).
 
     ``"sgd"`` is plain SGD (no momentum), ``"momentum"`` SGD with ``config.momentum``
     (and ``nesterov``), ``"adam"`` Adam with L2 ``weight_decay`` added to the gradient,
@@ -141,7 +181,10 @@ def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter]) -> torch
     (one kernel updates every tensor), which saves about a tenth of the time per step for
     small models; torch versions without it fall back to the default implementation.
     """
-    params = list(params)
+    items: list[Any] = list(params)
+    for group in items:
+        if isinstance(group, dict):
+            group["lr"] = config.lr * group.get("lr_scale", 1.0)
     opt, wd = config.optimizer, config.weight_decay
     if opt in ("sgd", "momentum"):
         cls: Any = torch.optim.SGD  # the classes take different keyword arguments
@@ -152,9 +195,9 @@ def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter]) -> torch
         cls = torch.optim.Adam if opt == "adam" else torch.optim.AdamW
         kwargs = {"betas": config.betas, "eps": config.eps, "weight_decay": wd}
     try:
-        return cls(params, lr=config.lr, fused=True, **kwargs)
+        return cls(items, lr=config.lr, fused=True, **kwargs)
     except (RuntimeError, TypeError, ValueError):
-        return cls(params, lr=config.lr, **kwargs)
+        return cls(items, lr=config.lr, **kwargs)
 
 
 def is_scheduled(config: TrainConfig) -> bool:
@@ -265,7 +308,7 @@ def prepare_run(
         yield Run(
             config=config,
             model=model,
-            optimizer=make_optimizer(config, model.parameters()),
+            optimizer=make_optimizer(config, param_groups(config, model)),
             generator=torch.Generator().manual_seed(config.seed),
             steps_per_epoch=math.ceil(len(data.y_train) / config.batch_size),
         )
@@ -282,6 +325,7 @@ __all__ = [
     "is_scheduled",
     "lr_at",
     "make_optimizer",
+    "param_groups",
     "prepare_run",
     "run_scope",
     "torch_threads",

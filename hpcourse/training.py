@@ -117,6 +117,7 @@ def _train(
     config, model, optimizer = run.config, run.model, run.optimizer
     group = optimizer.param_groups[0]
     by_hand = mlp_layers(model) if fast else None
+    output_scale = float(getattr(model, "output_scale", 1.0))
     params = [p for p in model.parameters() if p.requires_grad]
     scheduled = is_scheduled(config)
 
@@ -136,9 +137,11 @@ def _train(
         t0 = time.perf_counter()
         for xb, yb in run.batches(data.x_train, data.y_train):
             if scheduled:
-                group["lr"] = lr_at(config, step, run.steps_per_epoch)
+                lr = lr_at(config, step, run.steps_per_epoch)
+                for g in optimizer.param_groups:  # muP: some groups run at a scaled lr
+                    g["lr"] = lr * g.get("lr_scale", 1.0)
             if by_hand is not None:
-                value = mlp_gradients(*by_hand, xb, yb)
+                value = mlp_gradients(*by_hand, xb, yb, output_scale=output_scale)
             else:
                 loss = F.cross_entropy(model(xb), yb)
                 optimizer.zero_grad(set_to_none=True)
