@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 
+import pandas as pd
 import pytest
 
 import hpcourse as hp
@@ -113,3 +114,42 @@ def test_a_diverged_run_logs_nan_accuracy_not_the_untrained_one(tmp_path):
     assert metrics["final_val_acc"] != metrics["final_val_acc"]  # ... but is not the result
     assert metrics["best_val_acc"] != metrics["best_val_acc"]
     assert metrics["final_val_loss"] == float("inf")
+
+
+def test_compare_filters_sorts_and_picks_short_names(tmp_path):
+    log = hp.ExperimentLog(tmp_path / "runs.jsonl")
+    data = hp.load_dataset("digits")
+    hp.train_many(
+        [
+            {"lr": lr, "epochs": 1, "optimizer": o}
+            for lr in (0.01, 0.1)
+            for o in ("sgd", "momentum")
+        ],
+        data,
+        log=log,
+    )
+    table = log.compare({"optimizer": "momentum"}, columns=["lr", "optimizer", "final_val_loss"])
+    assert table["optimizer"].tolist() == ["momentum", "momentum"]
+    assert table["final_val_loss"].is_monotonic_increasing
+    assert len(log.compare({"lr": [0.1], "optimizer": lambda o: o != "sgd"})) == 1
+    with pytest.raises(ValueError, match="where\\['width'\\] is not allowed"):
+        log.compare({"width": 3})
+    with pytest.raises(ValueError, match="columns item 'speed' is not allowed"):
+        log.compare(columns=["speed"])
+    csv = log.export_csv(tmp_path / "out" / "runs.csv")
+    assert csv.read_text().count("\n") == 5  # a header and four runs
+
+
+def test_best_so_far_and_export_to_optuna(tmp_path):
+    from hpcourse.space import Choice, Float, SearchSpace
+    from hpcourse.tracking import export_to_optuna, with_best_so_far
+
+    table = with_best_so_far(pd.DataFrame({"acc": [0.5, 0.7, 0.6]}), "acc", minimize=False)
+    assert table["best_so_far"].tolist() == [0.5, 0.7, 0.7]
+    log = hp.ExperimentLog(tmp_path / "runs.jsonl")
+    for lr, loss in ((0.01, 1.2), (0.1, 0.8), (3.0, float("inf")), (50.0, 2.0)):
+        log.append({"config": {"lr": lr, "optimizer": "sgd"}, "metrics": {"final_val_loss": loss}})
+    space = SearchSpace({"lr": Float(1e-3, 10.0, "log"), "optimizer": Choice(("sgd", "adam"))})
+    study = export_to_optuna(log, space)
+    assert len(study.trials) == 2  # inf is not a result; lr 50 lies outside the space
+    assert study.best_params == {"lr": 0.1, "optimizer": "sgd"}
