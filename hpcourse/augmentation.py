@@ -196,11 +196,80 @@ def augmentation_effects(
     return pd.DataFrame(rows)
 
 
+def shift_signals(
+    x: np.ndarray, max_shift: int, noise_std: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Each row of ``x`` (one 1-D signal per row) rolled circularly by its own shift, drawn
+    uniformly from ``-max_shift .. max_shift`` positions, plus Gaussian noise of standard
+    deviation ``noise_std`` (in the units of ``x``).
+
+    Why a circular roll: MNIST-1D itself places each pattern at a random circular offset
+    (its generator rolls the padded signal), so a small roll gives another example the
+    generator could have made, with the same label.
+
+    >>> two = np.arange(5.0)[None, :].repeat(2, axis=0)
+    >>> shift_signals(two, 1, 0.0, np.random.default_rng(2))  # rolled right by 1, left by 1
+    array([[4., 0., 1., 2., 3.],
+           [1., 2., 3., 4., 0.]])
+    """
+    check_number("max_shift", max_shift, low=0, high=x.shape[1] - 1, integer=True)
+    check_number("noise_std", noise_std, low=0)
+    shifts = rng.integers(-max_shift, max_shift + 1, size=len(x))
+    positions = (np.arange(x.shape[1])[None, :] - shifts[:, None]) % x.shape[1]
+    out = np.take_along_axis(np.asarray(x, dtype=np.float64), positions, axis=1)
+    if noise_std > 0:
+        out = out + noise_std * rng.standard_normal(out.shape)
+    return out
+
+
+def augmented_copies(
+    data: Any,
+    copies: int,
+    max_shift: int,
+    noise_std: float = 0.0,
+    *,
+    seed: int | None = None,
+) -> Any:
+    """The dataset with a training split enlarged by ``copies`` augmented copies of each
+    training signal (:func:`shift_signals`); validation and test are left as they were.
+
+    Why copies drawn once, before training ("offline" augmentation): every engine, the
+    population trainer included, then trains on a plain tensor, and the number of
+    training examples says exactly how much the augmentation added. The three
+    augmentation hyperparameters are ``copies``, ``max_shift`` and ``noise_std``.
+
+    Signals are augmented as raw values (standardization undone), then standardized with
+    the *original* training split's mean and std, so the validation data stay untouched.
+    """
+    from dataclasses import replace
+
+    from hpcourse.data import Dataset
+
+    shape = getattr(data, "input_shape", ())
+    if not isinstance(data, Dataset) or len(shape) != 2 or data.feature_mean is None:
+        raise ValueError(
+            f"data={data!r} is not allowed: data must be a hpcourse Dataset of 1-D signals, "
+            "e.g. load_dataset('mnist1d')."
+        )
+    check_number("copies", copies, low=1, high=50, integer=True)
+    rng = np.random.default_rng(resolve_seed(seed))
+    raw = data.unstandardize(data.x_train)
+    mean, std = data.feature_mean, data.feature_std
+    parts = [data.x_train]
+    for _ in range(copies):
+        changed = shift_signals(raw, max_shift, noise_std, rng)
+        parts.append(torch.from_numpy(((changed - mean) / std).astype(np.float32)))
+    labels = data.y_train.repeat(copies + 1)
+    return replace(data, x_train=torch.cat(parts), y_train=labels)
+
+
 __all__ = [
     "FLIPS",
     "augmentation_effects",
     "augmentation_grid",
     "augmented_accuracy",
+    "augmented_copies",
     "digit_images",
     "make_augmentation",
+    "shift_signals",
 ]

@@ -76,6 +76,8 @@ def _close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
             return False
     if isinstance(expected, (list, tuple, np.ndarray)):
         try:
+            if np.asarray(expected).dtype.kind in "iuf" and np.asarray(got).dtype.kind not in "iuf":
+                return False  # numbers expected: ("2", "4") or (True, False) is not (2, 4)
             g, e = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
         except (TypeError, ValueError):
             return False
