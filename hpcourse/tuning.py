@@ -9,7 +9,10 @@ real tuning engine, from one notebook to many processes and machines.
   loss after every epoch and stops the run when Optuna's pruner says so: automated
   babysitting. The epochs each trial really trained are kept in its user attributes;
 * :func:`run_study` / :func:`study_table`: one call to tune, one table of trials with the
-  best value so far, ready to compare samplers and pruners.
+  best value so far, ready to compare samplers and pruners;
+* :func:`race`: several (sampler, pruner) methods on several seeds, each study stopped at
+  the same budget of *epochs* (a pruned trial is cheap, so counting trials would be unfair),
+  with best-so-far curves against the epochs spent (:class:`Race`).
 
 Storage (where the trials live) is in :mod:`hpcourse.workers`: several processes, or
 several machines, share one study there.
@@ -18,7 +21,8 @@ several machines, share one study there.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -86,12 +90,16 @@ def pruned_objective(
     data: Dataset,
     base: TrainConfig | dict[str, Any] | None,
     space: SearchSpace,
+    *,
+    translate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Callable[[Any], float]:
     """Train ``base`` with the trial's config; after every epoch report the validation loss
     and stop early if the study's pruner says the trial is not worth finishing.
 
     The epochs each trial trained go to ``trial.user_attrs["epochs"]`` (a pruned trial
-    trained fewer), so a study can be charged for what it really spent.
+    trained fewer), so a study can be charged for what it really spent. ``translate``
+    turns a suggested config into config fields, as in
+    :class:`hpcourse.search.TrainObjective` (e.g. :func:`hpcourse.search.width_as_hidden`).
     """
     import optuna
 
@@ -100,7 +108,8 @@ def pruned_objective(
     base_config = as_config(base)
 
     def run(trial: Any) -> float:
-        config = base_config.replace(**suggest(trial, space))
+        values = suggest(trial, space)
+        config = base_config.replace(**(translate(values) if translate else values))
         pruned = False
 
         def report(history: Any, optimizer: Any) -> str | None:
@@ -159,15 +168,22 @@ def run_study(
     seed: int | None = None,
     storage: Any = None,
     study_name: str | None = None,
+    epoch_budget: int | None = None,
+    quiet: bool = False,
 ) -> Any:
     """Create a study (minimizing) and run ``n_trials`` of ``objective`` in this process.
 
     Failed trials (a diverged run, an error in the objective) are recorded as failed and
-    the study goes on."""
+    the study goes on. With ``epoch_budget``, the study stops as soon as its trials have
+    trained that many epochs in all (read from each trial's ``"epochs"`` attribute, which
+    :func:`pruned_objective` sets): methods that stop bad trials early get more trials for
+    the same compute. ``quiet`` keeps Optuna from logging each failed (diverged) trial."""
     import optuna
 
     check_number("n_trials", n_trials, low=1, integer=True)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if epoch_budget is not None:
+        check_number("epoch_budget", epoch_budget, low=1, integer=True)
+    optuna.logging.set_verbosity(optuna.logging.ERROR if quiet else optuna.logging.WARNING)
     study = optuna.create_study(
         direction="minimize",
         sampler=make_sampler(sampler, seed),
@@ -176,8 +192,20 @@ def run_study(
         study_name=study_name,
         load_if_exists=study_name is not None,
     )
-    study.optimize(objective, n_trials=n_trials, catch=(ValueError, RuntimeError))
+    callbacks = [] if epoch_budget is None else [_stop_at(epoch_budget)]
+    study.optimize(
+        objective, n_trials=n_trials, catch=(ValueError, RuntimeError), callbacks=callbacks
+    )
     return study
+
+
+def _stop_at(epoch_budget: int) -> Callable[[Any, Any], None]:
+    def callback(study: Any, trial: Any) -> None:
+        spent = sum(t.user_attrs.get("epochs", 0) for t in study.get_trials(deepcopy=False))
+        if spent >= epoch_budget:
+            study.stop()
+
+    return callback
 
 
 def study_table(study: Any) -> pd.DataFrame:
@@ -199,14 +227,161 @@ def study_table(study: Any) -> pd.DataFrame:
     return table
 
 
+#: Tuning methods compared in lesson 11: (sampler, pruner) pairs.
+METHODS: dict[str, tuple[str, str]] = {
+    "random": ("random", "none"),
+    "tpe": ("tpe", "none"),
+    "random + halving": ("random", "halving"),
+}
+
+
+@dataclass
+class Race:
+    """Several tuning methods, each run on several seeds with the same epoch budget.
+
+    ``table``: one row per trial (method, seed, trial, state, value, epochs, epochs_spent,
+    best_so_far, then the trial's parameters); ``studies``: the Optuna study of each
+    ``(method, seed)``.
+    """
+
+    table: pd.DataFrame
+    studies: dict[tuple[str, int], Any]
+    epoch_budget: int
+
+    def final(self) -> pd.DataFrame:
+        """Per method and seed: trials run, epochs spent and the best value found."""
+        groups = self.table.groupby(["method", "seed"], sort=False)
+        return groups.agg(
+            trials=("trial", "size"),
+            epochs=("epochs", "sum"),
+            best=("best_so_far", "last"),
+        ).reset_index()
+
+    def best_at(self, method: str, seed: int, epochs: float) -> float:
+        """The best value ``method`` had found on ``seed`` once it had spent no more than
+        ``epochs`` epochs (NaN if nothing had finished by then)."""
+        rows = self.table[(self.table["method"] == method) & (self.table["seed"] == seed)]
+        if rows.empty:
+            raise ValueError(
+                f"method={method!r}, seed={seed!r} is not allowed: the race has no such study."
+            )
+        return best_at_epochs(rows, [epochs])[0]
+
+    def curves(self, grid: Sequence[float]) -> dict[str, list[list[float]]]:
+        """Best-so-far of each method and seed read at each number of epochs in ``grid``
+        (NaN before the first finished trial): ready for
+        :func:`hpcourse.plots.tracking.plot_best_so_far` with ``x=grid``."""
+        out: dict[str, list[list[float]]] = {}
+        for (method, _seed), rows in self.table.groupby(["method", "seed"], sort=False):
+            out.setdefault(str(method), []).append(best_at_epochs(rows, grid))
+        return out
+
+
+def running_best(values: Sequence[float]) -> list[float]:
+    """The lowest value so far at each trial; NaN (a failed or pruned trial) changes nothing,
+    and before the first finished trial there is no best (NaN).
+
+    >>> running_best([float("nan"), 2.0, float("nan"), 1.0, 3.0])
+    [nan, 2.0, 2.0, 1.0, 1.0]
+    """
+    return [float(v) for v in pd.Series(list(values), dtype=float).cummin().ffill()]
+
+
+def best_at_epochs(table: pd.DataFrame, grid: Sequence[float]) -> list[float]:
+    """The best value so far once ``epochs_spent`` reached no more than each budget in
+    ``grid`` (a step function of the compute spent; NaN before any trial finished).
+
+    >>> t = pd.DataFrame({"epochs_spent": [5, 10, 12], "best_so_far": [2.0, 1.5, 1.0]})
+    >>> best_at_epochs(t, [4, 5, 11, 20])
+    [nan, 2.0, 1.5, 1.0]
+    """
+    spent = table["epochs_spent"].to_numpy(dtype=float)
+    best = table["best_so_far"].to_numpy(dtype=float)
+    out = []
+    for budget in grid:
+        done = best[spent <= budget]
+        out.append(float(done[-1]) if len(done) else math.nan)
+    return out
+
+
+def race(
+    data: Dataset,
+    base: TrainConfig | dict[str, Any] | None,
+    space: SearchSpace,
+    *,
+    seeds: Sequence[int],
+    epoch_budget: int,
+    methods: Mapping[str, tuple[str, str]] | None = None,
+    translate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    max_trials: int = 500,
+    progress: bool = True,
+) -> Race:
+    """Run each method (a ``(sampler, pruner)`` pair, default :data:`METHODS`) once per seed,
+    each study stopping when its trials have trained ``epoch_budget`` epochs in all.
+
+    Every trial trains with :func:`pruned_objective` (per-epoch reports; a method without a
+    pruner simply never stops one), so all methods pay for compute the same way.
+    """
+    from hpcourse.progress import progress as bar
+
+    check_number("epoch_budget", epoch_budget, low=1, integer=True)
+    methods = dict(METHODS if methods is None else methods)
+    if not seeds:
+        raise ValueError("seeds=[] is not allowed: give at least one seed.")
+    for name, (sampler, pruner) in methods.items():
+        check_choice(f"methods[{name!r}] sampler", sampler, SAMPLERS)
+        check_choice(f"methods[{name!r}] pruner", pruner, PRUNERS)
+    objective = pruned_objective(data, base, space, translate=translate)
+    tables, studies = [], {}
+    jobs = [(m, s) for s in seeds for m in methods]
+    for method, seed in bar(jobs, desc="studies", enabled=progress):
+        sampler, pruner = methods[method]
+        study = run_study(
+            objective,
+            max_trials,
+            sampler=sampler,
+            pruner=pruner,
+            seed=int(seed),
+            epoch_budget=epoch_budget,
+            quiet=True,
+        )
+        studies[(method, int(seed))] = study
+        table = with_epochs_spent(study_table(study))
+        tables.append(table.assign(method=method, seed=int(seed)))
+    table = pd.concat(tables, ignore_index=True)
+    first = ["method", "seed", "trial", "state", "value", "epochs", "epochs_spent", "best_so_far"]
+    rest = [c for c in table.columns if c not in first and not c.startswith("attr.")]
+    return Race(table[first + rest], studies, epoch_budget)
+
+
+def with_epochs_spent(table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``epochs`` (each trial's, from its ``attr.epochs``) and ``epochs_spent`` (their
+    running total, in trial order): the x axis on which methods that prune are fair."""
+    if "attr.epochs" not in table:
+        raise ValueError(
+            "table is not allowed: it has no 'attr.epochs' column (train trials with "
+            "pruned_objective, which records the epochs each one trained)."
+        )
+    out = table.sort_values("trial", kind="stable").reset_index(drop=True)
+    out["epochs"] = out["attr.epochs"].fillna(0).astype(int)
+    out["epochs_spent"] = out["epochs"].cumsum()
+    return out
+
+
 __all__ = [
+    "METHODS",
     "PRUNERS",
+    "Race",
+    "best_at_epochs",
     "SAMPLERS",
     "make_pruner",
     "make_sampler",
     "optuna_objective",
     "pruned_objective",
+    "race",
     "run_study",
+    "running_best",
     "study_table",
     "suggest",
+    "with_epochs_spent",
 ]

@@ -168,6 +168,8 @@ def start_workers(
                 str(trials_per_worker),
                 "--seed",
                 str(seed + 1000 * (k + 1)),
+                "--name",
+                f"worker-{k + 1}",
             ],
             env=env,
             stdout=subprocess.PIPE,
@@ -176,6 +178,17 @@ def start_workers(
         )
         for k in range(n_workers)
     ]
+
+
+def _signed(objective: Callable[[Any], float], name: str) -> Callable[[Any], float]:
+    """The objective, with the worker's name written into each trial's user attributes
+    (``trial.user_attrs["worker"]``) before it runs: who ran what stays visible."""
+
+    def run(trial: Any) -> float:
+        trial.set_user_attr("worker", name)
+        return objective(trial)
+
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,15 +203,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--objective", required=True)
     parser.add_argument("--trials", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default=None, help="kept in each trial's user attributes")
     args = parser.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = storage_from_url(args.storage)
     study = optuna.load_study(
         study_name=args.study, storage=storage, sampler=make_sampler("tpe", args.seed)
     )
-    study.optimize(
-        resolve_objective(args.objective), n_trials=args.trials, catch=(ValueError, RuntimeError)
-    )
+    objective = _signed(resolve_objective(args.objective), args.name or f"pid-{os.getpid()}")
+    study.optimize(objective, n_trials=args.trials, catch=(ValueError, RuntimeError))
     print(f"worker {os.getpid()}: {args.trials} trials done")
     return 0
 

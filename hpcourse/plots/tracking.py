@@ -7,6 +7,7 @@ optional ``ax``, and return the ``ax``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -76,33 +77,39 @@ def best_so_far_spread(curves: Sequence[Sequence[float]]) -> pd.DataFrame:
     """Median and range, trial by trial, of several best-so-far curves (one per seed)."""
     length = min(len(c) for c in curves)
     matrix = np.array([list(c)[:length] for c in curves], dtype=float)
-    return pd.DataFrame(
-        {
-            "trial": np.arange(1, length + 1),
-            "median": np.nanmedian(matrix, axis=0),
-            "low": np.nanmin(matrix, axis=0),
-            "high": np.nanmax(matrix, axis=0),
-        }
-    )
+    with warnings.catch_warnings():  # a point where no seed has a result yet stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return pd.DataFrame(
+            {
+                "trial": np.arange(1, length + 1),
+                "median": np.nanmedian(matrix, axis=0),
+                "low": np.nanmin(matrix, axis=0),
+                "high": np.nanmax(matrix, axis=0),
+            }
+        )
 
 
 def plot_best_so_far(
     curves: Mapping[str, Sequence[Sequence[float]]],
     *,
     ylabel: str = "best validation loss so far",
+    x: Sequence[float] | None = None,
+    xlabel: str = "trial",
+    colors: Mapping[str, str] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Best-so-far against trial number for each method: the median over seeds as a line,
-    the range over seeds as a band."""
+    """Best-so-far against trial number (or against ``x``, e.g. epochs spent, one value per
+    point of the curves) for each method: the median over seeds as a line, the range over
+    seeds as a band. ``colors`` fixes a colour per method (the same in every figure)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.6))
     for name, runs in curves.items():
         spread = best_so_far_spread(runs)
-        line = ax.plot(spread["trial"], spread["median"], lw=2, label=f"{name} (median)")[0]
-        ax.fill_between(
-            spread["trial"], spread["low"], spread["high"], color=line.get_color(), alpha=0.2
-        )
-    ax.set_xlabel("trial")
+        xs = spread["trial"] if x is None else np.asarray(x, dtype=float)[: len(spread)]
+        color = None if colors is None else colors.get(name)
+        line = ax.plot(xs, spread["median"], lw=2, color=color, label=f"{name} (median)")[0]
+        ax.fill_between(xs, spread["low"], spread["high"], color=line.get_color(), alpha=0.2)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
