@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch.nn.functional as F
 
+from hpcourse import ledger
 from hpcourse.config import TrainConfig, as_config
 from hpcourse.data import Dataset
 from hpcourse.results import History
@@ -128,6 +129,7 @@ def _train_accumulated(config: TrainConfig, run: Any, data: Dataset, k: int) -> 
         best.update(epoch, h.val_loss[-1])
         h.best_epoch = best.epoch
     h.wall_time = time.perf_counter() - start
+    ledger.record(len(h.step_loss), h.steps_per_epoch)
     h.model = model
     return h
 

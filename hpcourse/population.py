@@ -36,6 +36,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from hpcourse import ledger
 from hpcourse.backprop import mlp_layers
 from hpcourse.config import TrainConfig, as_config
 from hpcourse.data import Dataset
@@ -488,6 +489,7 @@ def _finish(m: _Member, state: _State, k: int, data: Dataset, log: Any) -> None:
                 layer.bias.copy_(state.biases[i][k])
     m.history.model = model
     m.history.wall_time = sum(m.history.epoch_time)
+    ledger.record(len(m.history.step_loss), m.history.steps_per_epoch)
     m.done = True
     if log is not None:
         from hpcourse.tracking import as_log

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hpcourse import ledger
 from hpcourse.backprop import mlp_gradients, mlp_layers
 from hpcourse.config import TrainConfig, as_config
 from hpcourse.data import Dataset
@@ -181,6 +182,7 @@ def _train(
             break
 
     h.wall_time = time.perf_counter() - start
+    ledger.record(len(h.step_loss), h.steps_per_epoch)
     if best_state is not None and not h.diverged:
         model.load_state_dict(best_state)
     h.model = model
