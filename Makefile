@@ -13,7 +13,7 @@ LINTED  = hpcourse tests benchmarks tools notebooks
 LAB_ARGS = $(if $(NO_BROWSER),--no-browser --ServerApp.port=$(PORT),) \
            $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test claims lint format bench questions clean
+.PHONY: setup lab test claims lint format bench questions clean workshop-server slides book cheatsheet
 
 $(STAMP): pyproject.toml constraints.txt tools/jupyterlab-overrides.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hpcourse needs Python 3.11 or newer; run make PYTHON=python3.11 ..."'
@@ -55,6 +55,18 @@ bench: setup  ## time hpcourse's trainer and a 64-run sweep four ways (ratios, n
 
 questions: setup  ## re-render interview_questions/*.md from bank.yaml
 	$(PY) -m hpcourse.quiz.render
+
+workshop-server: setup  ## capstone workshop: PostgreSQL + optuna-dashboard; prints the participants' URL (Ctrl-C stops both)
+	$(PY) -m hpcourse.workshop $(WORKSHOP_ARGS)
+
+slides: setup  ## build/slides/: reveal.js slides per notebook (text + figures tagged 'slide'), offline
+	$(PY) tools/kit.py slides
+
+book: cheatsheet  ## build/book/: every notebook executed, as HTML pages with an index, offline
+	$(PY) tools/kit.py book
+
+cheatsheet: setup  ## docs/cheatsheet.md and a printable build/book/cheatsheet.html, from hpcourse/cheatsheet.py
+	$(PY) -m hpcourse.cheatsheet --markdown docs/cheatsheet.md --html build/book/cheatsheet.html
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

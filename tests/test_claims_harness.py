@@ -145,6 +145,7 @@ def unfaulted_runs() -> list[list[float]]:
         "momentum_ignored",
         "weight_decay_ignored",
         "adam_is_momentum",
+        "adam_betas_swapped",
         "grad_clip_ignored",
         "dropout_ignored",
         "schedule_ignored",
@@ -159,3 +160,24 @@ def test_a_fault_reaches_both_training_engines_alike(fault, unfaulted_runs):
         abs(f[0] - n[0]) > 1e-4 * abs(n[0]) for f, n in zip(faulted, unfaulted_runs, strict=True)
     ]
     assert any(changed), "the fault changed nothing"
+
+
+def test_a_run_of_some_notebooks_keeps_the_other_notebooks_rows(tmp_path):
+    """`tools/claims.py --notebooks 07` rewrites 07's rows and keeps every other notebook's."""
+
+    def notebook(stem: str, text: str) -> claims.Notebook:
+        claim = claims.Claim(stem, 3, text, ["lr_ignored"], seeds={1: "passed"})
+        claim.faults["lr_ignored"] = "caught"
+        return claims.Notebook(Path(f"{stem}.ipynb"), [claim], [f"{text} (drawn)"], [])
+
+    doc = tmp_path / "claims.md"
+    claims.write_doc([notebook("01_a", "old one"), notebook("02_b", "old two")], [1], doc)
+    claims.write_doc([notebook("00_z", "new zero"), notebook("02_b", "new two")], [1], doc, True)
+    text = doc.read_text()
+    assert "old one" in text and "new two" in text and "new zero" in text
+    assert "old two" not in text  # replaced, not kept twice
+    rows = [line.split(" | ")[0] for line in text.splitlines() if line.startswith("| 0")]
+    assert rows == ["| 00_z", "| 01_a", "| 02_b"]  # in notebook order
+    assert text.count("(drawn)") == 3
+    claims.write_doc([notebook("02_b", "only")], [1], doc)  # a full run keeps nothing else
+    assert "old one" not in doc.read_text()

@@ -121,6 +121,20 @@ def test_readme_commands_exist_and_ci_runs_the_test_command():
         assert path.stem[:2] in readme and path.name in readme, f"README misses {path.name}"
 
 
+def test_syllabus_times_are_the_notebooks_own_estimates():
+    """The README's time column repeats each notebook's **Time** line, so the two agree."""
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        first = "".join(json.loads(path.read_text())["cells"][0]["source"])
+        stated = re.search(r"\*\*Time\*?\*?:?\*?\*?\s*about (\d+) minutes", first)
+        assert stated, f"{path.name}: its first cell states no time ('**Time:** about N minutes')"
+        row = re.search(rf"^\| \[{re.escape(path.name)}\].*\| (\d+) min[^|]*\|$", readme, re.M)
+        assert row, f"README's syllabus has no row with a time for {path.name}"
+        assert row.group(1) == stated.group(1), (
+            f"{path.name}: README says {row.group(1)} min, the notebook says {stated.group(1)}"
+        )
+
+
 def test_top_level_names_match_their_modules():
     import hpcourse
 

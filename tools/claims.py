@@ -13,7 +13,8 @@ no fault is expected to make it fail. This script
    names it, and verifies that each claim naming the fault fails with an
    ``AssertionError`` (a crash of an earlier cell does not count as a catch);
 3. writes ``docs/claims.md`` (notebook, claim, faults caught, seeds held) and exits
-   non-zero if any claim failed on a seed or missed a fault it names.
+   non-zero if any claim failed on a seed or missed a fault it names. A run of some
+   notebooks (``--notebooks``) replaces their rows and keeps the other notebooks' rows.
 
 Notebooks run through nbval, exactly as in ``make test``, two at a time.
 
@@ -236,7 +237,36 @@ def _seed_verdict(outcome: dict[str, Any] | None) -> str:
     return "FAILED" if outcome["assertion"] else "CRASHED"
 
 
-def write_doc(notebooks: list[Notebook], seeds: list[int], path: Path) -> None:
+def _kept_rows(path: Path, replaced: set[str]) -> tuple[list[str], list[str]]:
+    """The table rows and illustration lines of ``path`` that belong to notebooks not in
+    ``replaced``: a run of a few notebooks updates their rows and keeps the rest."""
+    if not path.exists():
+        return [], []
+    rows, illustrations = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if line.startswith("| ") and len(cells) == 6 and cells[1].isdigit():
+            if cells[0] not in replaced:
+                rows.append(line)
+        elif line.startswith("- ") and ": " in line and not line.startswith("- `"):
+            if line[2:].split(": ", 1)[0] not in replaced:
+                illustrations.append(line)
+    return rows, illustrations
+
+
+def _by_notebook(lines: list[str], prefix: str) -> list[str]:
+    """Sort generated lines by notebook name (stable within a notebook)."""
+    return sorted(lines, key=lambda line: line[len(prefix) :].split(" ", 1)[0].rstrip(":|"))
+
+
+def write_doc(
+    notebooks: list[Notebook], seeds: list[int], path: Path, keep_others: bool = False
+) -> None:
+    kept_rows, kept_illustrations = (
+        _kept_rows(path, {nb.path.stem for nb in notebooks}) if keep_others else ([], [])
+    )
+    rows: list[str] = list(kept_rows)
+    illustrations: list[str] = list(kept_illustrations)
     lines = [
         "# Claims of the course, and what they are checked against",
         "",
@@ -270,13 +300,15 @@ def write_doc(notebooks: list[Notebook], seeds: list[int], path: Path) -> None:
             )
             also = ", ".join(sorted(c.also_fails_under - set(c.catches))) or "-"
             text = c.text.replace("|", "\\|")
-            lines.append(
+            rows.append(
                 f"| {nb.path.stem} | {c.code_cell} | {text} | {cell} | {also} | {seeds_text} |"
             )
+    lines += _by_notebook(rows, "| ")
     lines += ["", "## Illustrations (cells no fault is expected to make fail)", ""]
     for nb in notebooks:
         for text in nb.illustrations:
-            lines.append(f"- {nb.path.stem}: {text}")
+            illustrations.append(f"- {nb.path.stem}: {text}")
+    lines += _by_notebook(illustrations, "- ")
     lines += ["", "## Faults", ""]
     for fault in FAULTS.values():
         lines.append(f"- `{fault.name}`: {fault.description}.")
@@ -376,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {seconds:6.1f} s  {job.label}  {' '.join(status)}", flush=True)
 
     if args.doc:
-        write_doc(notebooks, seeds, Path(args.doc))
+        write_doc(notebooks, seeds, Path(args.doc), keep_others=bool(args.notebooks))
     total = time.perf_counter() - start
     print(f"claims: {len(jobs)} notebook runs in {total:.0f} s")
     if failures:

@@ -175,6 +175,18 @@ def _adam_is_momentum() -> None:
     torch.optim.AdamW = SGDPosingAsAdam  # type: ignore[misc,assignment]
 
 
+def _adam_betas_swapped() -> None:
+    def change(group: dict[str, Any]) -> None:
+        if "betas" in group:
+            group["betas"] = (group["betas"][1], group["betas"][0])
+
+    def settings_change(settings: Any, configs: Any) -> None:
+        settings.beta1, settings.beta2 = settings.beta2.clone(), settings.beta1.clone()
+
+    _wrap_step(change)
+    _population_settings(settings_change)
+
+
 def _grad_clip_ignored() -> None:
     import torch
 
@@ -293,6 +305,11 @@ def _augmentation_ignored() -> None:
 
     _rebind(augmentation, "make_augmentation", make_augmentation)
 
+    def shift_signals(x: Any, max_shift: int, noise_std: float, rng: Any) -> Any:
+        return x.copy()  # the MNIST-1D "augmented" copies are exact duplicates
+
+    _rebind(augmentation, "shift_signals", shift_signals)
+
 
 # --------------------------------------------------------------------------- model
 
@@ -317,6 +334,18 @@ def _width_ignored() -> None:
     @functools.wraps(original)
     def init(self: Any, n_inputs: int, hidden: Any, n_outputs: int, *args: Any, **kw: Any) -> None:
         original(self, n_inputs, [32] * len(hidden), n_outputs, *args, **kw)
+
+    models.MLP.__init__ = init  # type: ignore[method-assign]
+
+
+def _depth_ignored() -> None:
+    import hpcourse.models as models
+
+    original = models.MLP.__init__
+
+    @functools.wraps(original)
+    def init(self: Any, n_inputs: int, hidden: Any, n_outputs: int, *args: Any, **kw: Any) -> None:
+        original(self, n_inputs, list(hidden)[:1], n_outputs, *args, **kw)
 
     models.MLP.__init__ = init  # type: ignore[method-assign]
 
@@ -353,6 +382,48 @@ def _early_stopping_ignored() -> None:
     import hpcourse.rules as rules
 
     rules.BestEpoch.should_stop = property(lambda self: False)  # type: ignore[assignment]
+
+
+def _min_delta_ignored() -> None:
+    import hpcourse.rules as rules
+
+    original = rules.BestEpoch.update
+
+    def update(self: Any, epoch: int, val_loss: float) -> bool:
+        asked, self.min_delta = self.min_delta, 0.0  # any gain at all counts as progress
+        try:
+            return original(self, epoch, val_loss)
+        finally:
+            self.min_delta = asked
+
+    rules.BestEpoch.update = update  # type: ignore[method-assign]
+
+
+def _restore_best_ignored() -> None:
+    import hpcourse.population as population
+    import hpcourse.training as training
+
+    original_train = training._train
+
+    def _train(run: Any, *args: Any, **kwargs: Any) -> Any:
+        asked = run.config
+        run.config = asked.replace(restore_best=False)  # the best weights are never kept
+        try:
+            history = original_train(run, *args, **kwargs)
+        finally:
+            run.config = asked
+        history.config = asked  # while the History still reports what was asked
+        return history
+
+    _rebind(training, "_train", _train)
+
+    original_finish = population._finish
+
+    def _finish(member: Any, *args: Any, **kwargs: Any) -> None:
+        member.best_state = None  # the member hands back its last weights, not its best
+        original_finish(member, *args, **kwargs)
+
+    _rebind(population, "_finish", _finish)
 
 
 # --------------------------------------------------------------------------- search spaces
@@ -506,6 +577,105 @@ def _pbt_exploit_ignored() -> None:
     population.Population.copy_member = copy_member  # type: ignore[method-assign]
 
 
+# --------------------------------------------------------------------------- automated tuning
+
+
+def _pruner_never_prunes() -> None:
+    import optuna
+
+    for cls in (
+        optuna.pruners.MedianPruner,
+        optuna.pruners.SuccessiveHalvingPruner,
+        optuna.pruners.HyperbandPruner,
+    ):
+        cls.prune = lambda self, study, trial: False  # type: ignore[method-assign]
+
+
+def _tpe_is_random() -> None:
+    import optuna
+
+    class TPEPosingAsRandom(optuna.samplers.RandomSampler):
+        """TPE's name, random search's proposals: the model of good and bad trials is
+        never used."""
+
+        def __init__(self, *args: Any, seed: int | None = None, **kwargs: Any) -> None:
+            super().__init__(seed=seed)
+
+    optuna.samplers.TPESampler = TPEPosingAsRandom  # type: ignore[misc,assignment]
+
+
+def _worker_trials_dropped() -> None:
+    import shutil
+
+    import hpcourse.workers as workers
+
+    original = workers.start_workers
+
+    def start_workers(
+        n_workers: int, storage_url: str, study_name: str, *args: Any, seed: int = 0, **kw: Any
+    ) -> Any:
+        # every worker after the first writes to its own copy of the journal file, so the
+        # study that is read back never sees its trials
+        procs = original(1, storage_url, study_name, *args, seed=seed, **kw)
+        for k in range(1, n_workers):
+            url = storage_url
+            if storage_url.startswith("journal://"):
+                path = storage_url.removeprefix("journal://")
+                shutil.copyfile(path, f"{path}.{k}")
+                url = f"journal://{path}.{k}"
+            procs += original(1, url, study_name, *args, seed=seed + 1000 * k, **kw)
+        return procs
+
+    _rebind(workers, "start_workers", start_workers)
+
+
+# --------------------------------------------------------------------------- capstone budget
+
+
+def _ledger_not_recorded() -> None:
+    import hpcourse.ledger as ledger
+
+    ledger.record = lambda steps, steps_per_epoch: None  # engines train but record nothing
+
+
+def _budget_not_charged() -> None:
+    import hpcourse.capstone as capstone
+
+    original = capstone.Budget.charge
+
+    def charge(self: Any, epochs: float, seconds: float) -> None:
+        original(self, 0.0, seconds)  # the epochs a call trained are never charged
+
+    capstone.Budget.charge = charge  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- sequence models
+
+
+def _bptt_ignored() -> None:
+    import hpcourse.sequence as sequence
+
+    def chunk_bounds(steps: int, bptt: int | None) -> list[tuple[int, int]]:
+        return [(0, steps)]  # the gradient flows back through the whole sequence, always
+
+    _rebind(sequence, "chunk_bounds", chunk_bounds)
+
+
+def _rnn_sizes_ignored() -> None:
+    import hpcourse.sequence as sequence
+
+    original = sequence.SequenceClassifier.__init__
+
+    @functools.wraps(original)
+    def init(self: Any, n_classes: int, **kwargs: Any) -> None:
+        kwargs["hidden"] = 32
+        if kwargs.get("embedding_dim") is not None:
+            kwargs["embedding_dim"] = 16
+        original(self, n_classes, **kwargs)
+
+    sequence.SequenceClassifier.__init__ = init  # type: ignore[method-assign]
+
+
 FAULTS: dict[str, Fault] = {
     fault.name: fault
     for fault in [
@@ -516,6 +686,11 @@ FAULTS: dict[str, Fault] = {
             "adam_is_momentum",
             "Adam and AdamW are SGD with momentum beta1 in disguise",
             _adam_is_momentum,
+        ),
+        Fault(
+            "adam_betas_swapped",
+            "Adam and AdamW use beta1 as beta2 and beta2 as beta1",
+            _adam_betas_swapped,
         ),
         Fault("weight_decay_ignored", "no optimizer applies weight decay", _weight_decay_ignored),
         Fault(
@@ -544,7 +719,7 @@ FAULTS: dict[str, Fault] = {
         Fault("val_leak", "the validation split is a copy of training examples", _val_leak),
         Fault(
             "augmentation_ignored",
-            "the augmentation pipeline returns images unchanged",
+            "the augmentation pipeline returns images unchanged (MNIST-1D shifts too)",
             _augmentation_ignored,
         ),
         Fault("dropout_ignored", "dropout layers drop nothing", _dropout_ignored),
@@ -552,6 +727,11 @@ FAULTS: dict[str, Fault] = {
             "width_ignored",
             "every hidden layer of the MLP is 32 units wide, whatever the config says",
             _width_ignored,
+        ),
+        Fault(
+            "depth_ignored",
+            "the MLP keeps only its first hidden layer, whatever the config's depth",
+            _depth_ignored,
         ),
         Fault(
             "seed_ignored", "every run trains with seed 0, whatever its config says", _seed_ignored
@@ -565,6 +745,16 @@ FAULTS: dict[str, Fault] = {
             "early_stopping_ignored",
             "patience never stops a run",
             _early_stopping_ignored,
+        ),
+        Fault(
+            "restore_best_ignored",
+            "restore_best keeps the last weights, in both engines (the config still says True)",
+            _restore_best_ignored,
+        ),
+        Fault(
+            "min_delta_ignored",
+            "early stopping counts any gain as progress, whatever min_delta says",
+            _min_delta_ignored,
         ),
         Fault(
             "log_scale_ignored",
@@ -608,9 +798,44 @@ FAULTS: dict[str, Fault] = {
             _halving_keeps_worst,
         ),
         Fault(
+            "bptt_ignored",
+            "truncated BPTT never truncates: the gradient flows through the whole sequence",
+            _bptt_ignored,
+        ),
+        Fault(
+            "rnn_sizes_ignored",
+            "a SequenceClassifier has 32 hidden units and 16-number embeddings, whatever is asked",
+            _rnn_sizes_ignored,
+        ),
+        Fault(
             "pbt_exploit_ignored",
             "PBT's exploit copies nothing: an overwritten member keeps its own weights",
             _pbt_exploit_ignored,
+        ),
+        Fault(
+            "pruner_never_prunes",
+            "Optuna's median, successive-halving and Hyperband pruners never stop a trial",
+            _pruner_never_prunes,
+        ),
+        Fault(
+            "tpe_is_random",
+            "Optuna's TPE sampler proposes plain random points (same seed)",
+            _tpe_is_random,
+        ),
+        Fault(
+            "worker_trials_dropped",
+            "start_workers gives every worker but the first its own copy of the journal file",
+            _worker_trials_dropped,
+        ),
+        Fault(
+            "ledger_not_recorded",
+            "no training engine adds what it trained to hpcourse.ledger",
+            _ledger_not_recorded,
+        ),
+        Fault(
+            "budget_not_charged",
+            "the capstone's Budget charges the seconds of a call but none of its epochs",
+            _budget_not_charged,
         ),
     ]
 }
