@@ -109,7 +109,11 @@ def parse_notebook(path: Path) -> Notebook:
                     problems.append(f"{where}: unknown fault {name!r}")
             if "assert" not in source:
                 problems.append(f"{where}: a claim check must assert something")
-            text = CATCHES.sub("", m.group(1)).strip().rstrip(".")
+            # the claim's whole sentence, which may run over several comment lines, up to
+            # the end of its "(catches: ...)"
+            head = _comment_head(source)
+            said = head[: found.end()] if found else head
+            text = CATCHES.sub("", said).removeprefix("Claim check:").strip().rstrip(".")
             claims.append(Claim(path.stem, code_index, text, names))
         elif m := ILLUSTRATION.match(first):
             illustrations.append(m.group(1).strip())
