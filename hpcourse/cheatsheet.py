@@ -271,11 +271,12 @@ ENTRIES: tuple[Entry, ...] = (
         start="128",
         ranges=(
             Range(
-                50,
-                100,
-                "linear",
-                _bank("hidden-units-linear-scale", "50 to 100 units"),
-                when="a range within a factor of 2; log scale over a factor of 10 or more",
+                16,
+                256,
+                "log",
+                Source("08_capacity_regularization", "widths=[16, 32, 64, 256]"),
+                when="powers of two; over a factor of 2 or less, such as 50 to 100, linear "
+                "does as well",
             ),
         ),
         too_small="underfits: training and validation loss both high",
