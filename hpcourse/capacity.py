@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from hpcourse.config import TrainConfig, as_config
+from hpcourse.optimizers import decoupled_shrink
 from hpcourse.results import History
 from hpcourse.validation import check_number
 
@@ -185,15 +186,7 @@ def decay_factor(lr: float, weight_decay: float, steps: int) -> float:
     >>> round(decay_factor(0.003, 1.0, 500), 3)
     0.223
     """
-    check_number("lr", lr, low=0, low_open=True)
-    check_number("weight_decay", weight_decay, low=0)
-    check_number("steps", steps, low=0, integer=True)
-    if lr * weight_decay >= 1:
-        raise ValueError(
-            f"lr * weight_decay={lr * weight_decay:g} is not allowed: it must be < 1, or "
-            "one step would flip or zero every weight."
-        )
-    return float((1.0 - lr * weight_decay) ** steps)
+    return float(decoupled_shrink(lr, weight_decay, steps))  # one rule, notebook 09's
 
 
 #: The knobs of lesson 01's table that this lesson measures, and what that table advises
