@@ -181,3 +181,23 @@ def test_a_run_of_some_notebooks_keeps_the_other_notebooks_rows(tmp_path):
     assert text.count("(drawn)") == 3
     claims.write_doc([notebook("02_b", "only")], [1], doc)  # a full run keeps nothing else
     assert "old one" not in doc.read_text()
+
+
+def test_a_run_whose_kernel_did_not_start_is_run_again(monkeypatch):
+    """Two kernels starting side by side can race for one port; the loser is not a verdict."""
+    died = "RuntimeError: Kernel died before replying to kernel_info"
+    crashed = {"Cell 3": {"outcome": "failed", "assertion": False, "message": died}}
+    held = {"Cell 3": {"outcome": "passed", "assertion": False, "message": ""}}
+    assert claims.kernel_did_not_start(crashed)
+    assert claims.kernel_did_not_start({"__error__": "the fault cell itself failed: " + died})
+    assert not claims.kernel_did_not_start(held)
+    dead = "DeadKernelError: Kernel died"  # a crash the fault caused, mid-cell
+    killed_by_a_cell = {"Cell 3": {"outcome": "failed", "assertion": False, "message": dead}}
+    assert not claims.kernel_did_not_start(killed_by_a_cell)
+
+    job = claims.Job(claims.Notebook(Path("02_demo.ipynb"), [], [], []), seed=1)
+    runs = iter([crashed, crashed, held])
+    monkeypatch.setattr(claims, "_run_job_once", lambda job, timeout: next(runs))
+    assert claims.run_job(job, timeout=5)[1] == held  # third attempt
+    runs = iter([crashed, crashed, crashed, held])
+    assert claims.run_job(job, timeout=5)[1] == crashed  # gives up after three: reported

@@ -16,7 +16,10 @@ no fault is expected to make it fail. This script
    non-zero if any claim failed on a seed or missed a fault it names. A run of some
    notebooks (``--notebooks``) replaces their rows and keeps the other notebooks' rows.
 
-Notebooks run through nbval, exactly as in ``make test``, two at a time.
+Notebooks run through nbval, exactly as in ``make test``, two at a time. A run whose
+kernel never started (two kernels starting side by side can race for the same free port,
+and the loser dies before it answers) says nothing about a claim: it is run again, up to
+``KERNEL_START_ATTEMPTS`` times in all, and the retry is printed.
 
     python tools/claims.py                       # everything
     python tools/claims.py --notebooks 02 --faults lr_scaled --seeds 1
@@ -50,6 +53,15 @@ from faults import FAULTS  # noqa: E402
 CLAIM = re.compile(r"^#\s*Claim check:\s*(.+)$")
 ILLUSTRATION = re.compile(r"^#\s*Illustration:\s*(.+)$")
 CATCHES = re.compile(r"\(catches:\s*([a-z0-9_,\s]+)\)")
+# What jupyter_client and nbval say when a kernel dies or hangs before its first reply.
+KERNEL_START_FAILURES = (
+    "Kernel died before replying to kernel_info",
+    "Kernel didn't respond in",
+    "Kernel didn't respond to heartbeats",
+    "Kernel info reqest timed out",  # sic: nbval's spelling
+    "Wasn't able to establish IOPub",
+)
+KERNEL_START_ATTEMPTS = 3
 
 
 @dataclass
@@ -193,8 +205,32 @@ class Job:
         return f"{self.notebook.path.stem} [{what}]"
 
 
-def run_job(job: Job, timeout: int) -> tuple[Job, dict[str, Any], float]:
+def kernel_did_not_start(result: dict[str, Any]) -> bool:
+    """True when a run's report shows its kernel died or hung before running any cell.
+
+    Such a run is an accident of the machine, not evidence about a claim. A kernel that a
+    fault kills *while a cell runs* is a different message ("Kernel died" during execution)
+    and counts as a crash of that cell, as it should.
+    """
+    texts = [str(result.get("__error__", ""))]
+    texts += [o.get("message", "") for k, o in result.items() if k.startswith("Cell ")]
+    return any(marker in text for text in texts for marker in KERNEL_START_FAILURES)
+
+
+def run_job(
+    job: Job, timeout: int, attempts: int = KERNEL_START_ATTEMPTS
+) -> tuple[Job, dict[str, Any], float]:
+    """Run one job; run it again (at most ``attempts`` runs) if its kernel did not start."""
     start = time.perf_counter()
+    for attempt in range(1, attempts + 1):
+        result = _run_job_once(job, timeout)
+        if not kernel_did_not_start(result):
+            break
+        print(f"  the kernel of {job.label} did not start (attempt {attempt} of {attempts})")
+    return job, result, time.perf_counter() - start
+
+
+def _run_job_once(job: Job, timeout: int) -> dict[str, Any]:
     WORK.mkdir(parents=True, exist_ok=True)
     stem = job.notebook.path.stem
     if job.fault is None:
@@ -227,7 +263,7 @@ def run_job(job: Job, timeout: int) -> tuple[Job, dict[str, Any], float]:
                     result["__error__"] = "the fault cell itself failed: " + outcome["message"]
             else:
                 result[name] = outcome
-    return job, result, time.perf_counter() - start
+    return result
 
 
 # --------------------------------------------------------------------------- report
