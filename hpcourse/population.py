@@ -34,10 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from hpcourse import ledger
-from hpcourse.backprop import mlp_layers
+from hpcourse.backprop import activate, mlp_layers, through_activation_
 from hpcourse.config import TrainConfig, as_config
 from hpcourse.data import Dataset
 from hpcourse.progress import progress as progress_bar
@@ -58,8 +57,10 @@ from hpcourse.validation import check_number
 FAMILIES = {"sgd": "sgd", "momentum": "sgd", "adam": "adam", "adamw": "adam"}
 
 # Members evaluated at once are chunked so that one activation tensor stays below this
-# many numbers (memory stays flat however large the population).
-_EVAL_ELEMENTS = 1 << 22
+# many numbers: memory stays flat however large the population, and a chunk of about
+# 4 MB stays in cache between the matrix product and the activation (measured on digits,
+# 64 members: 1M numbers evaluate 1.4x faster than 4M).
+_EVAL_ELEMENTS = 1 << 20
 
 
 def population_key(config: TrainConfig) -> tuple[Any, ...]:
@@ -152,31 +153,6 @@ class _State:
         )
 
 
-def _activate(name: str, a: torch.Tensor) -> torch.Tensor:
-    if name == "relu":
-        return a.clamp_min(0)
-    if name == "tanh":
-        return a.tanh()
-    if name == "sigmoid":
-        return a.sigmoid()
-    if name == "leaky_relu":
-        return F.leaky_relu(a, 0.01)
-    return F.gelu(a)
-
-
-def _derivative(name: str, a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    if name == "relu":
-        return (h > 0).to(h.dtype)  # a may have been overwritten by h (see the forward pass)
-    if name == "tanh":
-        return 1 - h * h
-    if name == "sigmoid":
-        return h * (1 - h)
-    if name == "leaky_relu":
-        return torch.where(a > 0, 1.0, 0.01)
-    cdf = 0.5 * (1 + torch.erf(a / math.sqrt(2.0)))
-    return cdf + a * torch.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi)
-
-
 def _forward_backward(
     state: _State,
     activation: str,
@@ -209,7 +185,7 @@ def _forward_backward(
             logits = a * output_scale if output_scale != 1.0 else a  # (K, classes, B)
             break
         # ReLU's derivative can be read off its output, so it may overwrite its input
-        h = a.clamp_min_(0) if activation == "relu" else _activate(activation, a)
+        h = a.clamp_min_(0) if activation == "relu" else activate(activation, a)
         pre.append(a)
         post.append(h)
         if any(p > 0 for p in dropout):
@@ -238,7 +214,7 @@ def _forward_backward(
             mask = masks[i - 1]
             if mask is not None:
                 gh.mul_(mask)
-            g = gh.mul_(_derivative(activation, pre[i - 1], post[i - 1]))
+            g = through_activation_(activation, gh, pre[i - 1], post[i - 1])
     return loss, [*grads_w, *grads_b]
 
 
@@ -342,7 +318,7 @@ def _evaluate(
         h = (w0.reshape(-1, w0.shape[2]) @ xt).view(w0.shape[0], w0.shape[1], n)
         h.add_(state.biases[0][sl, :, None])
         for i in range(1, len(state.weights)):
-            h = h.clamp_min_(0) if activation == "relu" else _activate(activation, h)
+            h = h.clamp_min_(0) if activation == "relu" else activate(activation, h)
             h = torch.baddbmm(state.biases[i][sl, :, None], state.weights[i][sl], h)
         if output_scale != 1.0:
             h = h * output_scale
