@@ -173,4 +173,55 @@ def check_value(
     return verdict
 
 
-__all__ = ["Case", "Verdict", "check_function", "check_value"]
+def check_mapping(
+    exercise: str,
+    answers: Any,
+    expected: dict[str, str],
+    choices: Sequence[str],
+    hints: dict[str, str],
+    *,
+    verbose: bool = True,
+) -> Verdict:
+    """Check a dict that maps each item of ``expected`` to one of ``choices``.
+
+    The learner's dict must have exactly the expected keys; a value outside ``choices``
+    is named as a typo before anything is marked wrong, and a wrong answer gets the hint
+    for the first item that is wrong (one hint at a time: the rest stay for the learner
+    to find). ``None`` or ``...`` means not attempted.
+
+    >>> check_mapping("demo", {"a": "x"}, {"a": "y"}, ("x", "y"), {"a": "think again"},
+    ...               verbose=False).message
+    "1 of 1 not yet right; e.g. 'a': think again"
+    """
+    if answers is None or answers is Ellipsis:
+        verdict = Verdict(exercise, None, "not answered yet: fill in the dict and re-run.")
+    elif not isinstance(answers, dict) or set(answers) != set(expected):
+        verdict = Verdict(
+            exercise,
+            False,
+            f"give a dict with exactly the keys {sorted(expected)}, each mapped to one of "
+            f"{list(choices)}.",
+        )
+    else:
+        unknown = [k for k in expected if answers[k] not in choices]
+        wrong = [k for k, v in expected.items() if answers[k] != v]
+        if unknown:
+            key = unknown[0]
+            verdict = Verdict(
+                exercise, False, f"{key!r}: {answers[key]!r} is not one of {tuple(choices)}."
+            )
+        elif wrong:
+            verdict = Verdict(
+                exercise,
+                False,
+                f"{len(wrong)} of {len(expected)} not yet right; e.g. {wrong[0]!r}: "
+                f"{hints[wrong[0]]}",
+            )
+        else:
+            verdict = Verdict(exercise, True, f"all {len(expected)} right.")
+    if verbose:
+        print(verdict)
+    return verdict
+
+
+__all__ = ["Case", "Verdict", "check_function", "check_mapping", "check_value"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hpcourse.exercises import Case, Verdict, check_function
+from hpcourse.exercises import Case, Verdict, check_function, check_mapping
 
 LR_HINT = (
     "a change written as {E: f} takes effect once epoch E has ended: epoch E still uses the "
@@ -88,43 +88,20 @@ SCENARIOS = {
 CHOICES = ("babysit", "caviar", "halving", "pbt")
 
 
+_WHICH_FITS_HINTS = {
+    "one_big_model": "compute allows one run at a time: attention is what you have.",
+    "cluster_overnight": "compute is plentiful and attention is not: run them all.",
+    "early_signal": "early rankings predict late ones, and compute is short.",
+    "schedule_matters": "a population that changes its hyperparameters while it "
+    "trains: the schedule is found along the way.",
+}
+
+
 def check_which_fits(answers: Any, verbose: bool = True) -> Verdict:
     """Check a dict mapping each scenario of :data:`SCENARIOS` to one of :data:`CHOICES`."""
-    name = "which approach fits"
-    if answers is None or answers is Ellipsis:
-        verdict = Verdict(name, None, "not answered yet: fill in the dict and re-run.")
-    elif not isinstance(answers, dict) or set(answers) != set(WHICH_FITS):
-        verdict = Verdict(
-            name,
-            False,
-            f"give a dict with exactly the keys {sorted(WHICH_FITS)}, each mapped to one of "
-            f"{list(CHOICES)}.",
-        )
-    else:
-        wrong = [k for k, v in WHICH_FITS.items() if answers[k] != v]
-        unknown = [k for k in answers if answers[k] not in CHOICES]
-        if unknown:
-            verdict = Verdict(
-                name, False, f"{unknown[0]!r}: {answers[unknown[0]]!r} is not one of {CHOICES}."
-            )
-        elif wrong:
-            hints = {
-                "one_big_model": "compute allows one run at a time: attention is what you have.",
-                "cluster_overnight": "compute is plentiful and attention is not: run them all.",
-                "early_signal": "early rankings predict late ones, and compute is short.",
-                "schedule_matters": "a population that changes its hyperparameters while it "
-                "trains: the schedule is found along the way.",
-            }
-            verdict = Verdict(
-                name,
-                False,
-                f"{len(wrong)} of 4 not yet right; e.g. {wrong[0]!r}: {hints[wrong[0]]}",
-            )
-        else:
-            verdict = Verdict(name, True, "all four right.")
-    if verbose:
-        print(verdict)
-    return verdict
+    return check_mapping(
+        "which approach fits", answers, WHICH_FITS, CHOICES, _WHICH_FITS_HINTS, verbose=verbose
+    )
 
 
 __all__ = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hpcourse.exercises import Case, Verdict, check_function
+from hpcourse.exercises import Case, Verdict, check_function, check_mapping
 
 BEST_HINT = (
     "an epoch improves only if its loss is below the best so far minus min_delta; compare "
@@ -89,35 +89,9 @@ _HINTS = {
 
 def check_which_split(answers: Any, verbose: bool = True) -> Verdict:
     """Check a dict mapping each decision of :data:`DECISIONS` to one of :data:`SPLITS`."""
-    name = "which split each decision reads"
-    if answers is None or answers is Ellipsis:
-        verdict = Verdict(name, None, "not answered yet: fill in the dict and re-run.")
-    elif not isinstance(answers, dict) or set(answers) != set(WHICH_SPLIT):
-        verdict = Verdict(
-            name,
-            False,
-            f"give a dict with exactly the keys {sorted(WHICH_SPLIT)}, each mapped to one of "
-            f"{list(SPLITS)}.",
-        )
-    else:
-        unknown = [k for k in WHICH_SPLIT if answers[k] not in SPLITS]
-        wrong = [k for k, v in WHICH_SPLIT.items() if answers[k] != v]
-        if unknown:
-            verdict = Verdict(
-                name, False, f"{unknown[0]!r}: {answers[unknown[0]]!r} is not one of {SPLITS}."
-            )
-        elif wrong:
-            verdict = Verdict(
-                name,
-                False,
-                f"{len(wrong)} of {len(WHICH_SPLIT)} not yet right; e.g. {wrong[0]!r}: "
-                f"{_HINTS[wrong[0]]}",
-            )
-        else:
-            verdict = Verdict(name, True, f"all {len(WHICH_SPLIT)} right.")
-    if verbose:
-        print(verdict)
-    return verdict
+    return check_mapping(
+        "which split each decision reads", answers, WHICH_SPLIT, SPLITS, _HINTS, verbose=verbose
+    )
 
 
 __all__ = [
