@@ -491,39 +491,32 @@ class _StepLog:
     gradient norm, kept as tensors and written to their Histories in one go.
 
     Why: with 64 small members a step's arithmetic takes about a millisecond, and Python
-    appends and checks member by member would add a tenth to it. The divergence rule is
-    :func:`hpcourse.rules.step_diverged`, applied to every member at once in float64 (the
-    precision of the Python floats the single-run engine compares).
+    appends member by member would add a tenth to it. Divergence is still decided member by
+    member by :func:`hpcourse.rules.step_diverged`, the single-run engine's own rule: one
+    rule for both engines (a change to it reaches both).
     """
 
     def __init__(self, team: list[_Member]) -> None:
         self.team = team
-        self.factor = torch.tensor([m.config.diverge_factor for m in team], dtype=torch.float64)
-        # the loss of each member's first step: its reference, set at that step
-        self.unset = [k for k, m in enumerate(team) if m.first_loss is None]
-        self.first = torch.tensor(
-            [math.nan if m.first_loss is None else m.first_loss for m in team],
-            dtype=torch.float64,
-        )
+        self.factors = [m.config.diverge_factor for m in team]
         self.losses: list[torch.Tensor] = []
         self.lrs: list[torch.Tensor] = []
         self.norms: list[torch.Tensor] = []
 
     def add(self, loss: torch.Tensor, lr: torch.Tensor, norms: torch.Tensor | None) -> list[int]:
         """Keep one step's numbers; return the rows whose loss just diverged."""
-        loss = loss.double()
-        if self.unset:
-            values = loss.tolist()
-            for k in self.unset:
-                self.team[k].first_loss = values[k]
-            self.first[self.unset] = loss[self.unset]
-            self.unset = []
         self.losses.append(loss)
         self.lrs.append(lr.view(-1))
         if norms is not None:
             self.norms.append(norms)
-        diverged = ~torch.isfinite(loss) | (loss > self.factor * self.first)
-        return diverged.nonzero().view(-1).tolist() if bool(diverged.any()) else []
+        gone = []
+        for k, value in enumerate(loss.tolist()):
+            m = self.team[k]
+            if m.first_loss is None:  # a member's first step is its reference
+                m.first_loss = value
+            if step_diverged(value, m.first_loss, self.factors[k]):
+                gone.append(k)
+        return gone
 
     def flush(self) -> None:
         """Append what was kept to each member's History, and start empty again."""

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -201,3 +202,34 @@ def test_a_run_whose_kernel_did_not_start_is_run_again(monkeypatch):
     assert claims.run_job(job, timeout=5)[1] == held  # third attempt
     runs = iter([crashed, crashed, crashed, held])
     assert claims.run_job(job, timeout=5)[1] == crashed  # gives up after three: reported
+
+
+RULES_CHECK = """
+import sys, json
+sys.path.insert(0, {tools!r})
+import faults
+{apply}
+import hpcourse as hp
+data = hp.load_dataset("digits", seed=0)
+c = dict(lr=1e4, epochs=2, patience=1, min_delta=0.5)
+single = hp.train(c, data)
+population = hp.train_many([c, dict(c, lr=0.1)], data, engine="population", progress=False)
+print(json.dumps([(h.diverged, h.stopped_early, len(h.step_loss)) for h in (single, *population)]))
+"""
+
+
+@pytest.mark.parametrize("fault", ["divergence_never_flagged", "early_stopping_ignored"])
+def test_a_fault_in_the_shared_rules_reaches_both_engines(fault):
+    """Both engines decide divergence and early stopping with hpcourse.rules: one rule, so a
+    fault in it shows in a population exactly as in a single run."""
+
+    def run(apply: str) -> list[list[Any]]:
+        code = RULES_CHECK.format(tools=str(ROOT / "tools"), apply=apply)
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return json.loads(result.stdout.splitlines()[-1])
+
+    healthy, faulted = run("pass"), run(f"faults.apply({fault!r})")
+    assert faulted != healthy, "the fault changed nothing"
+    assert faulted[1] == faulted[0], "the population applied another rule than train()"
+    assert healthy[1] == healthy[0]
