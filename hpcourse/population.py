@@ -499,7 +499,6 @@ class _StepLog:
 
     def __init__(self, team: list[_Member]) -> None:
         self.team = team
-        self.factors = [m.config.diverge_factor for m in team]
         self.losses: list[torch.Tensor] = []
         self.lrs: list[torch.Tensor] = []
         self.norms: list[torch.Tensor] = []
@@ -515,7 +514,7 @@ class _StepLog:
             m = self.team[k]
             if m.first_loss is None:  # a member's first step is its reference
                 m.first_loss = value
-            if step_diverged(value, m.first_loss, self.factors[k]):
+            if step_diverged(value, m.first_loss, m.config.diverge_factor):
                 gone.append(k)
         return gone
 
@@ -691,10 +690,11 @@ class Population:
         )
         log = _StepLog(team)
         constant_lr = not any(is_scheduled(m.config) for m in team)
+        # the lr of this epoch's first step; a scheduled lr is recomputed at every later step
         lr = step_lrs([m.config for m in team], self.step, self.steps_per_epoch)
-        for start, stop in batch_bounds(self.n, self.batch_size):
+        for i, (start, stop) in enumerate(batch_bounds(self.n, self.batch_size)):
             idx = order[:, start:stop]
-            if not constant_lr:
+            if i > 0 and not constant_lr:
                 lr = step_lrs([m.config for m in team], self.step, self.steps_per_epoch)
             loss, grads = _forward_backward(
                 self.state,
